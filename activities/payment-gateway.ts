@@ -1,0 +1,81 @@
+/**
+ * The card processor behind the payment activities. Boxoffice ships a simulated one whose behaviour
+ * the payment token chooses (shared/API.md); a real processor implements the same interface.
+ */
+export interface ChargeRequest {
+  idempotencyKey: string;
+  amountCents: number;
+  currency: string;
+  paymentToken: string;
+}
+
+export interface PaymentGateway {
+  /** Resolves with the processor's reference, or throws CardDeclinedError / GatewayUnavailableError. */
+  charge(request: ChargeRequest): Promise<{ reference: string }>;
+  refund(request: { idempotencyKey: string; chargeReference: string; amountCents: number }): Promise<{ reference: string }>;
+}
+
+/** The card was refused: retrying will not help. */
+export class CardDeclinedError extends Error {
+  override name = 'CardDeclinedError';
+}
+
+/** The processor could not answer now: retry later. */
+export class GatewayUnavailableError extends Error {
+  override name = 'GatewayUnavailableError';
+}
+
+export interface SimulationKnobs {
+  /** Probability of a transient failure of any call (PAYMENT_FAILURE_RATE). */
+  failureRate: number;
+  /** Added to every call (PAYMENT_LATENCY_MS). */
+  latencyMs: number;
+  /** How long tok_slow takes. */
+  slowMs?: number;
+  /** How many times tok_flaky fails for one idempotency key before it succeeds. */
+  flakyFailures?: number;
+  random?: () => number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
+  const random = knobs.random ?? Math.random;
+  const flakyAttempts = new Map<string, number>();
+  let sequence = 0;
+  const reference = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(++sequence).toString(36)}`;
+
+  async function common(): Promise<void> {
+    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    if (knobs.failureRate > 0 && random() < knobs.failureRate) throw new GatewayUnavailableError('Simulated gateway outage');
+  }
+
+  return {
+    async charge(request) {
+      await common();
+      switch (request.paymentToken) {
+        case 'tok_declined':
+          throw new CardDeclinedError('The card was declined');
+        case 'tok_flaky': {
+          const attempts = (flakyAttempts.get(request.idempotencyKey) ?? 0) + 1;
+          flakyAttempts.set(request.idempotencyKey, attempts);
+          if (attempts <= (knobs.flakyFailures ?? 2)) throw new GatewayUnavailableError(`Simulated transient failure ${attempts}`);
+          flakyAttempts.delete(request.idempotencyKey);
+          break;
+        }
+        case 'tok_slow':
+          await sleep(knobs.slowMs ?? 2000);
+          break;
+        case 'tok_visa':
+          break;
+        default:
+          throw new CardDeclinedError(`Unknown payment token ${request.paymentToken}`);
+      }
+      return { reference: reference('ch') };
+    },
+    async refund() {
+      await common();
+      return { reference: reference('re') };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import Koa from 'koa';
+import type { AppDeps } from './deps.js';
+import { ApiError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
+import { mount, type AppState, type Route } from './route.js';
+import { eventRoutes } from './routes/events.js';
+import { identityRoutes } from './routes/identity.js';
+import { operationRoutes } from './routes/operations.js';
+import { reservationRoutes } from './routes/reservations.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { serveWeb } from './web.js';
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+/** Maps every thrown error to the contract's `{ error, message, details? }` shape. */
+function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new NotFound('not_found', `No route for ${ctx.method} ${ctx.path}`);
+    } catch (caught) {
+      let error: unknown = caught;
+      const httpish = caught as HttpishError;
+      const status = httpish.status ?? httpish.statusCode;
+      if (!(error instanceof ApiError) && status === 413) error = new PayloadTooLarge(`The body is larger than ${deps.config.MAX_BODY_BYTES} bytes`);
+      else if (!(error instanceof ApiError) && status === 400 && httpish.expose) error = new MalformedJson(`The body is not valid JSON: ${httpish.message ?? ''}`.trim());
+      else if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
+      if (error instanceof ApiError) {
+        ctx.status = error.status;
+        ctx.body = { error: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+      } else {
+        deps.logger.error({ err: caught, method: ctx.method, path: ctx.path }, 'unhandled error');
+        ctx.status = 500;
+        ctx.body = { error: 'internal_error', message: 'Something went wrong on our side; it has been logged' };
+      }
+    }
+  };
+}
+
+/** Reads the bearer token when there is one; routes decide whether they need it. */
+function authenticate(deps: AppDeps): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    const header = ctx.get('Authorization');
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      ctx.state.user = await deps.tokens.verify(match?.[1] ?? '');
+    }
+    await next();
+  };
+}
+
+function recordMetrics(deps: AppDeps): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    const stop = deps.metrics.httpDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      stop({ method: ctx.method, route: ctx.state.routePath ?? 'unmatched', status: String(ctx.status) });
+    }
+  };
+}
+
+/** Builds the Koa app without listening, so tests can run it in-process on port 0. */
+export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly Route[] } {
+  const app = new Koa<AppState>();
+  app.proxy = true;
+  const routes: Route[] = [];
+  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...ticketRoutes(deps), ...operationRoutes(deps, () => routes));
+
+  const router = new Router<AppState>();
+  mount(router, routes);
+
+  app.use(recordMetrics(deps));
+  app.use(errorHandler(deps));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: deps.config.MAX_BODY_BYTES,
+      onError: (error) => {
+        throw error;
+      },
+    }),
+  );
+  app.use(authenticate(deps));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use(serveWeb());
+  return { app, routes };
+}

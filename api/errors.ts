@@ -1,0 +1,106 @@
+/**
+ * Every failure a client can see, one class each, with its HTTP status and stable code
+ * (shared/API.md). Handlers throw these; the error middleware turns them into
+ * `{ error, message, details? }`. Anything else is a 500 `internal_error`.
+ */
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailed extends ApiError {
+  readonly status = 400;
+  readonly code = 'validation_failed';
+}
+export class MalformedJson extends ApiError {
+  readonly status = 400;
+  readonly code = 'malformed_json';
+}
+export class Unauthorized extends ApiError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+export class InvalidCredentials extends ApiError {
+  readonly status = 401;
+  readonly code = 'invalid_credentials';
+}
+export class PaymentDeclined extends ApiError {
+  readonly status = 402;
+  readonly code = 'payment_declined';
+}
+export class Forbidden extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+export class NotFound extends ApiError {
+  readonly status = 404;
+  constructor(
+    readonly code: 'not_found' | 'event_not_found' | 'reservation_not_found' | 'ticket_not_found' | 'user_not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+export class MethodNotAllowed extends ApiError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+}
+export class EmailTaken extends ApiError {
+  readonly status = 409;
+  readonly code = 'email_taken';
+}
+export class SeatsUnavailable extends ApiError {
+  readonly status = 409;
+  readonly code = 'seats_unavailable';
+}
+export class SoldOut extends ApiError {
+  readonly status = 409;
+  readonly code = 'sold_out';
+}
+export class EventNotOnSale extends ApiError {
+  readonly status = 409;
+  readonly code = 'event_not_on_sale';
+}
+export class ReservationNotPayable extends ApiError {
+  readonly status = 409;
+  readonly code = 'reservation_not_payable';
+}
+export class AlreadyCheckedIn extends ApiError {
+  readonly status = 409;
+  readonly code = 'already_checked_in';
+}
+export class TicketVoid extends ApiError {
+  readonly status = 409;
+  readonly code = 'ticket_void';
+}
+export class HoldExpired extends ApiError {
+  readonly status = 410;
+  readonly code = 'hold_expired';
+}
+export class PayloadTooLarge extends ApiError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+export class UnsupportedMediaType extends ApiError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+export class IdempotencyKeyReused extends ApiError {
+  readonly status = 422;
+  readonly code = 'idempotency_key_reused';
+}
+export class ServiceUnavailable extends ApiError {
+  readonly status = 503;
+  readonly code = 'service_unavailable';
+}
+export class ReservationNotCancellable extends ApiError {
+  readonly status = 409;
+  readonly code = 'reservation_not_cancellable';
+}

@@ -1,0 +1,33 @@
+import { Client, Connection } from '@temporalio/client';
+import { config } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { connectAs } from '../db/client.js';
+import { createApp } from './app.js';
+import { Tokens } from './auth.js';
+import { createMetrics } from './metrics.js';
+
+const cfg = config();
+const logger = createLogger('api');
+const database = connectAs('api', { max: 20 });
+const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+const { app } = createApp({
+  config: cfg,
+  db: database.db,
+  temporal,
+  tokens: new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS),
+  metrics: createMetrics(),
+  logger,
+});
+
+const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  server.closeAllConnections();
+  await Promise.allSettled([database.close(), connection.close()]);
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

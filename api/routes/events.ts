@@ -1,0 +1,187 @@
+import { asc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { events } from '../../db/schema/catalog.js';
+import type { Database } from '../../db/client.js';
+import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '../../lib/seating.js';
+import type { AuthUser } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { Forbidden, NotFound, ValidationFailed } from '../errors.js';
+import { ReservationClient } from '../reservation-client.js';
+import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
+import { route } from '../route.js';
+
+const seating = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('reserved'),
+    rows: z.int().min(1).max(MAX_ROWS),
+    seatsPerRow: z.int().min(1).max(MAX_SEATS_PER_ROW),
+  }),
+  z.strictObject({ type: z.literal('general'), capacity: z.int().min(1).max(MAX_GENERAL_CAPACITY) }),
+]);
+
+const eventFields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5000),
+  venue: z.string().trim().min(1).max(200),
+  startsAt: z.iso.datetime({ offset: true }),
+  priceCents: z.int().min(0).max(10_000_000),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, like EUR'),
+};
+
+const createEventBody = z.strictObject({
+  ...eventFields,
+  description: eventFields.description.default(''),
+  currency: eventFields.currency.default('EUR'),
+  seating,
+});
+
+/** Seating cannot change once an event exists: seats may already be sold. */
+const updateEventBody = z
+  .strictObject(eventFields)
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, 'Send at least one field to change');
+
+export const eventIdParams = z.object({ id: z.string() });
+
+export async function findEvent(db: Database, id: string) {
+  const found = z.uuid().safeParse(id).success ? (await db.select().from(events).where(eq(events.id, id)))[0] : undefined;
+  if (!found) throw new NotFound('event_not_found', `No event with id ${id}`);
+  return found;
+}
+
+export function assertOwner(user: AuthUser, event: { organizerId: string }): void {
+  if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
+}
+
+export function eventRoutes({ db, temporal, config }: AppDeps) {
+  const client = new ReservationClient(temporal, config);
+  return [
+    route({
+      method: 'get',
+      path: '/api/events',
+      summary: 'The event catalogue with live availability',
+      tag: 'events',
+      access: 'public',
+      responses: { 200: 'Events' },
+      async handler(ctx) {
+        const rows = await db.select().from(events).orderBy(asc(events.startsAt), asc(events.name));
+        const availability = await availabilityOf(db, rows);
+        ctx.body = { events: rows.map((row) => publicEvent(row, availability.get(row.id) ?? { total: row.capacity, available: row.capacity, held: 0, sold: 0 })) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/events/:id',
+      summary: 'One event',
+      tag: 'events',
+      access: 'public',
+      params: eventIdParams,
+      responses: { 200: 'The event', 404: 'No such event' },
+      async handler(ctx, { params }) {
+        const event = await findEvent(db, params.id);
+        const availability = (await availabilityOf(db, [event])).get(event.id);
+        if (!availability) throw new Error('availability missing');
+        ctx.body = publicEvent(event, availability);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/events',
+      summary: 'Create an event (organizer, admin)',
+      tag: 'events',
+      access: ['organizer', 'admin'],
+      body: createEventBody,
+      responses: { 201: 'The event', 400: 'Invalid input', 401: 'No valid token', 403: 'Not an organizer' },
+      async handler(ctx, { body, user }) {
+        if (new Date(body.startsAt).getTime() < Date.now()) throw new ValidationFailed('body.startsAt: the event must start in the future');
+        const [created] = await db
+          .insert(events)
+          .values({
+            organizerId: user.id,
+            name: body.name,
+            description: body.description,
+            venue: body.venue,
+            startsAt: new Date(body.startsAt),
+            priceCents: body.priceCents,
+            currency: body.currency,
+            seatingType: body.seating.type,
+            rows: body.seating.type === 'reserved' ? body.seating.rows : null,
+            seatsPerRow: body.seating.type === 'reserved' ? body.seating.seatsPerRow : null,
+            capacity: capacityOf(body.seating),
+          })
+          .returning();
+        if (!created) throw new Error('insert returned no row');
+        ctx.status = 201;
+        ctx.set('Location', `/api/events/${created.id}`);
+        ctx.body = publicEvent(created, { total: created.capacity, available: created.capacity, held: 0, sold: 0 });
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/events/:id',
+      summary: 'Change an event’s details (its organizer, admin)',
+      tag: 'events',
+      access: ['organizer', 'admin'],
+      params: eventIdParams,
+      body: updateEventBody,
+      responses: { 200: 'The event', 400: 'Invalid input', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      async handler(ctx, { params, body, user }) {
+        const event = await findEvent(db, params.id);
+        assertOwner(user, event);
+        const { startsAt, ...rest } = body;
+        const [updated] = await db
+          .update(events)
+          .set({ ...rest, ...(startsAt ? { startsAt: new Date(startsAt) } : {}), updatedAt: new Date() })
+          .where(eq(events.id, event.id))
+          .returning();
+        if (!updated) throw new NotFound('event_not_found', `No event with id ${params.id}`);
+        const availability = (await availabilityOf(db, [updated])).get(updated.id);
+        if (!availability) throw new Error('availability missing');
+        ctx.body = publicEvent(updated, availability);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/events/:id/seats',
+      summary: 'The seat map (reserved seating) or availability counts (general admission), from the read model',
+      tag: 'events',
+      access: 'public',
+      params: eventIdParams,
+      responses: { 200: 'Seats', 404: 'No such event' },
+      async handler(ctx, { params }) {
+        ctx.body = await seatMap(db, await findEvent(db, params.id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/events/:id/stats',
+      summary: 'Sales figures (its organizer, admin)',
+      tag: 'events',
+      access: ['organizer', 'admin'],
+      params: eventIdParams,
+      responses: { 200: 'Stats', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      async handler(ctx, { params, user }) {
+        const event = await findEvent(db, params.id);
+        assertOwner(user, event);
+        ctx.body = await salesStats(db, event);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/events/:id',
+      summary: 'Cancel the event: every live reservation is cancelled and refunded through its own workflow',
+      tag: 'events',
+      access: ['organizer', 'admin'],
+      params: eventIdParams,
+      responses: { 202: 'Cancelling', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      async handler(ctx, { params, user }) {
+        const event = await findEvent(db, params.id);
+        assertOwner(user, event);
+        await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
+        await client.cancelEvent(event.id, event.capacity);
+        ctx.status = 202;
+        ctx.body = { id: event.id, status: 'cancelling' };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,98 @@
+import { asc, eq } from 'drizzle-orm';
+import postgres from 'postgres';
+import { z } from 'zod';
+import { users } from '../../db/schema/identity.js';
+import type { AppDeps } from '../deps.js';
+import { hashPassword, verifyPassword, type AuthUser } from '../auth.js';
+import { EmailTaken, InvalidCredentials, NotFound } from '../errors.js';
+import { route } from '../route.js';
+
+const email = z.email().max(254).transform((value) => value.toLowerCase());
+
+const registerBody = z.strictObject({
+  email,
+  password: z.string().min(8, 'Password must have at least 8 characters').max(200),
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(['customer', 'organizer']).default('customer'),
+});
+
+const loginBody = z.strictObject({ email, password: z.string().min(1).max(200) });
+
+const publicUser = (user: typeof users.$inferSelect): AuthUser => ({ id: user.id, email: user.email, name: user.name, role: user.role });
+
+export function identityRoutes({ db, tokens }: AppDeps) {
+  return [
+    route({
+      method: 'post',
+      path: '/api/auth/register',
+      summary: 'Create a customer or organizer account',
+      tag: 'identity',
+      access: 'public',
+      body: registerBody,
+      responses: { 201: 'The new user and a bearer token', 400: 'Invalid input', 409: 'Email already registered' },
+      async handler(ctx, { body }) {
+        const passwordHash = await hashPassword(body.password);
+        const [created] = await db
+          .insert(users)
+          .values({ email: body.email, name: body.name, role: body.role, passwordHash })
+          .returning()
+          .catch((error: unknown) => {
+            if (error instanceof postgres.PostgresError && error.code === '23505') {
+              throw new EmailTaken(`An account with ${body.email} already exists`);
+            }
+            throw error;
+          });
+        if (!created) throw new Error('insert returned no row');
+        const user = publicUser(created);
+        ctx.status = 201;
+        ctx.set('Location', '/api/me');
+        ctx.body = { user, token: await tokens.issue(user) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/auth/login',
+      summary: 'Exchange email and password for a bearer token',
+      tag: 'identity',
+      access: 'public',
+      body: loginBody,
+      responses: { 200: 'The user and a bearer token', 400: 'Invalid input', 401: 'Wrong email or password' },
+      async handler(ctx, { body }) {
+        const [found] = await db.select().from(users).where(eq(users.email, body.email));
+        // Verify against a hash even when the user is unknown, so timing does not reveal accounts.
+        const ok = await verifyPassword(found?.passwordHash ?? DUMMY_HASH, body.password);
+        if (!found || !ok) throw new InvalidCredentials('Email or password is wrong');
+        const user = publicUser(found);
+        ctx.body = { user, token: await tokens.issue(user) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/me',
+      summary: 'The logged-in user',
+      tag: 'identity',
+      access: 'user',
+      responses: { 200: 'The user', 401: 'No valid token' },
+      async handler(ctx, { user }) {
+        const [found] = await db.select().from(users).where(eq(users.id, user.id));
+        if (!found) throw new NotFound('user_not_found', 'This account no longer exists');
+        ctx.body = publicUser(found);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/users',
+      summary: 'All users (admin)',
+      tag: 'identity',
+      access: ['admin'],
+      responses: { 200: 'Users', 401: 'No valid token', 403: 'Not an admin' },
+      async handler(ctx) {
+        const rows = await db.select().from(users).orderBy(asc(users.createdAt));
+        ctx.body = { users: rows.map(publicUser) };
+      },
+    }),
+  ];
+}
+
+// argon2id hash of a random throw-away password.
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$l7Kdv+Aj4K4mUheB/uO2pw$teKWnR/GVeV7VMZuOehSjhcznlYYLBtTPpMtU9eHkx0';

@@ -1,0 +1,6 @@
+export * from './identity.js';
+export * from './catalog.js';
+export * from './booking.js';
+export * from './payments.js';
+export * from './ticketing.js';
+export * from './readmodel.js';

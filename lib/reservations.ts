@@ -1,0 +1,97 @@
+/**
+ * The reservation domain's shared vocabulary: pure types and names used by the API, the workflows
+ * and the activities. No I/O here: workflow code imports it.
+ */
+import type { ReservationStatus } from '../db/schema/booking.js';
+
+export type { ReservationStatus };
+
+export const terminalStatuses = ['confirmed', 'failed', 'expired', 'cancelled'] as const satisfies readonly ReservationStatus[];
+export type TerminalStatus = (typeof terminalStatuses)[number];
+export const isTerminal = (status: ReservationStatus): status is TerminalStatus => (terminalStatuses as readonly string[]).includes(status);
+
+/** `type` of the non-retryable ApplicationFailures that end a reservation with a reason the user sees. */
+export const BusinessFailure = {
+  SeatsUnavailable: 'SeatsUnavailable',
+  SoldOut: 'SoldOut',
+  PaymentDeclined: 'PaymentDeclined',
+  EventClosed: 'EventClosed',
+  TicketingFailed: 'TicketingFailed',
+} as const;
+export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof BusinessFailure];
+
+/** The reason stored on a failed reservation, also the API's error code. */
+export const failureReasons = {
+  SeatsUnavailable: 'seats_unavailable',
+  SoldOut: 'sold_out',
+  PaymentDeclined: 'payment_declined',
+  EventClosed: 'event_not_on_sale',
+  TicketingFailed: 'ticketing_failed',
+} as const satisfies Record<BusinessFailureType, string>;
+
+export const reservationWorkflowId = (reservationId: string): string => `reservation-${reservationId}`;
+export const cancellationWorkflowId = (reservationId: string): string => `reservation-${reservationId}-cancellation`;
+export const eventCancellationWorkflowId = (eventId: string): string => `event-${eventId}-cancellation`;
+export const checkInWorkflowId = (code: string): string => `check-in-${code}`;
+
+/** What the booking schema keeps of a reservation. */
+export interface ReservationRecord {
+  reservationId: string;
+  eventId: string;
+  customerId: string;
+  /** Reserved seating: the seats asked for. General admission: empty until units are assigned. */
+  seatIds: string[];
+  quantity: number;
+  amountCents: number;
+  currency: string;
+}
+
+/** What the API asks for; the workflow's input. */
+export interface ReservationRequest extends ReservationRecord {
+  eventName: string;
+  seating: 'reserved' | 'general';
+  /** Total number of seats or units of the event, so the inventory can be created on first use. */
+  capacity: number;
+  /** Reserved seating only: every seat id of the room, for the inventory's first creation. */
+  rows?: number;
+  seatsPerRow?: number;
+  /** Present: pay at once. Absent: hold the seats until `pay` or expiry. */
+  paymentToken?: string;
+  holdTtlMs: number;
+  /** Hash of the HTTP request, so a reused Idempotency-Key with another body is recognized. */
+  requestHash: string;
+}
+
+export interface Ticket {
+  code: string;
+  seat: string;
+}
+
+/** The workflow's view of its reservation: returned by its query, its updates and its result. */
+export interface ReservationSnapshot {
+  id: string;
+  workflowId: string;
+  status: ReservationStatus;
+  eventId: string;
+  customerId: string;
+  seating: 'reserved' | 'general';
+  seats: string[];
+  quantity: number;
+  amountCents: number;
+  currency: string;
+  refundedCents: number;
+  tickets: Ticket[];
+  failureReason?: string;
+  /** For seats_unavailable: the seats someone else has. */
+  unavailableSeats?: string[];
+  expiresAt?: string;
+  requestHash: string;
+}
+
+export interface CancellationResult {
+  status: ReservationStatus;
+  refundedCents: number;
+}
+
+/** `type` of the failures of the check-in activity. */
+export const TicketFailure = { NotFound: 'TicketNotFound', AlreadyCheckedIn: 'AlreadyCheckedIn', Void: 'TicketVoid' } as const;

@@ -1,0 +1,146 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Finds, builds and runs the real Temporal CLI dev server. The CLI cannot be downloaded on these
+ * machines, so it is built once from Go modules into a cache outside the repository.
+ */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
+
+export const searchAttributes = {
+  EventId: 'Keyword',
+  CustomerId: 'Keyword',
+  ReservationStatus: 'Keyword',
+  SeatIds: 'KeywordList',
+} as const;
+
+export class TemporalCliUnavailableError extends Error {
+  override name = 'TemporalCliUnavailableError';
+}
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return path.join(base, 'boxoffice', `temporal-${TEMPORAL_CLI_VERSION}`);
+}
+
+function onPath(command: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const location = found.stdout.trim();
+  return found.status === 0 && location ? location : undefined;
+}
+
+/** TEMPORAL_CLI, then `temporal` on PATH, then the cached build, else builds it with `go install`. */
+export function findTemporalCli(log: (line: string) => void = console.log): string {
+  const explicit = process.env.TEMPORAL_CLI;
+  if (explicit) {
+    if (!existsSync(explicit)) throw new TemporalCliUnavailableError(`TEMPORAL_CLI=${explicit} does not exist`);
+    return explicit;
+  }
+  const fromPath = onPath('temporal');
+  if (fromPath) return fromPath;
+  const gobin = cacheDir();
+  const cached = path.join(gobin, 'temporal');
+  if (existsSync(cached)) return cached;
+  const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) {
+    throw new TemporalCliUnavailableError(
+      'The Temporal CLI was not found and Go is not installed to build it.\n' +
+        `Install Go (https://go.dev/dl) and run: go install ${CLI_MODULE}\n` +
+        'or put `temporal` on PATH, or set TEMPORAL_CLI to its path.',
+    );
+  }
+  log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} from Go modules into ${gobin} (once; takes a few minutes)...`);
+  mkdirSync(gobin, { recursive: true });
+  const build = spawnSync(go, ['install', CLI_MODULE], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: gobin, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+  });
+  if (build.status !== 0 || !existsSync(cached)) {
+    throw new TemporalCliUnavailableError(
+      `go install ${CLI_MODULE} failed (exit ${build.status}). Check network access to the Go module proxy, ` +
+        'or install the Temporal CLI yourself and set TEMPORAL_CLI.',
+    );
+  }
+  return cached;
+}
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  /** Omit for a headless server. */
+  uiPort?: number;
+  dbFile: string;
+  logFile: string;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  /** False when an already running server was found and reused. */
+  startedHere: boolean;
+  stop(): Promise<void>;
+}
+
+/** The server's command line: persistent SQLite file, our search attributes, quiet logs. */
+export function devServerArgs(options: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--db-filename', options.dbFile];
+  args.push('--namespace', options.namespace ?? 'default', '--log-level', 'warn');
+  args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  return args;
+}
+
+/** Asks the server's health endpoint through the CLI (no gRPC client state to leak into this process). */
+export async function isTemporalUp(cli: string, address: string, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = spawn(cli, ['operator', 'cluster', 'health', '--address', address, '--command-timeout', `${Math.ceil(timeoutMs / 1000)}s`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    probe.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    probe.once('error', () => resolve(false));
+    probe.once('exit', (code) => resolve(code === 0 && out.includes('SERVING')));
+  });
+}
+
+async function waitUntilUp(cli: string, address: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
+    if (await isTemporalUp(cli, address)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Temporal dev server did not answer on ${address} within ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** Starts `temporal server start-dev`, or reuses a server already answering on the port. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const address = `127.0.0.1:${options.port}`;
+  if (await isTemporalUp(options.cli, address)) return { address, startedHere: false, stop: async () => {} };
+  mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const logStream = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(logStream);
+  child.stderr?.pipe(logStream);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    logStream.end();
+  };
+  try {
+    await waitUntilUp(options.cli, address, child, 60_000, options.logFile);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, startedHere: true, stop };
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { Tokens } from '../../api/auth.js';
+import { createMetrics } from '../../api/metrics.js';
+import { connectAs, connectAsOwner, type DatabaseHandle } from '../../db/client.js';
+import { checkInvariants, type InvariantOptions } from '../../db/invariants.js';
+import { loadConfig, type Config } from '../../lib/config.js';
+import { createLogger } from '../../lib/logger.js';
+import { createActivities, type ActivityResources } from '../../worker/activities.js';
+import { createReservationWorker } from '../../worker/create-worker.js';
+import { createProjector } from '../../worker/projector.js';
+import { HttpClient } from './http.js';
+import type { PaymentGateway } from '../../activities/payment-gateway.js';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) } });
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  /** Replace some activities, to drive failure paths. */
+  activityOverrides?: (real: ActivityResources['activities']) => Partial<ActivityResources['activities']>;
+  gateway?: PaymentGateway;
+  /** Start no worker: the test runs its own (crash tests). */
+  withoutWorker?: boolean;
+}
+
+export interface Stack {
+  cfg: Config;
+  http: HttpClient;
+  baseUrl: string;
+  owner: DatabaseHandle;
+  temporal: Client;
+  startWorker(overrides?: StackOptions['activityOverrides']): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  /** Waits until the projection has applied everything committed so far. */
+  projectionCaughtUp(): Promise<void>;
+  invariants(options?: InvariantOptions): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real system in this test process: API on a free port, a Temporal worker with the real
+ * activities on a task queue of its own, the projection, all on the test database and the test
+ * Temporal server started by the global setup.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  quietRuntime();
+  const cfg = loadConfig({ ...process.env, TASK_QUEUE: `test-${randomUUID()}`, PORT: '0', ...options.env });
+  const logger = createLogger('test');
+  const owner = connectAsOwner({ max: 4 });
+  const apiDb = connectAs('api', { max: 10 });
+  const projectionDb = connectAs('projection', { max: 2 });
+  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+
+  const workers: { stop(): Promise<void> }[] = [];
+  async function startWorker(overrides = options.activityOverrides) {
+    const resources = createActivities(cfg, { poolSize: 5, ...(options.gateway ? { gateway: options.gateway } : {}) });
+    const activities = { ...resources.activities, ...overrides?.(resources.activities) };
+    const { worker, connection: workerConnection } = await createReservationWorker(cfg, activities, {
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      workflowsPath: undefined,
+    });
+    const running = worker.run();
+    const handle = {
+      worker,
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => {});
+        await resources.close();
+        await workerConnection.close();
+      },
+    };
+    workers.push(handle);
+    return handle;
+  }
+  if (!options.withoutWorker) await startWorker();
+
+  const projector = createProjector(projectionDb.sql);
+  const projection = projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
+
+  const { app } = createApp({ config: cfg, db: apiDb.db, temporal, tokens: new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS), metrics: createMetrics(), logger });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    cfg,
+    baseUrl,
+    http: new HttpClient(baseUrl),
+    owner,
+    temporal,
+    startWorker,
+    async projectionCaughtUp() {
+      // Serializes with the running projector on the cursor row, then drains the rest.
+      while ((await projector.catchUp()) > 0);
+    },
+    async invariants(invariantOptions) {
+      return (await checkInvariants(owner.sql, invariantOptions)).map((violation) => `${violation.rule}: ${violation.detail}`);
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await projection.stop();
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await connection.close();
+      await Promise.all([owner.close(), apiDb.close(), projectionDb.close()]);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_test';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    // The Temporal SDK's native bridge is happier in child processes than in worker threads.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    // Never collide with a running `npm start`: own database, own Temporal port, no UI.
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: testDatabaseUrl,
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
+      TEMPORAL_NAMESPACE: 'default',
+    },
+  },
+});

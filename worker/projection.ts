@@ -1,0 +1,20 @@
+import { config } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { connectAs } from '../db/client.js';
+import { createProjector } from './projector.js';
+
+/** The projection process: booking outbox → read model + change notifications for WebSockets. */
+const logger = createLogger('projection');
+config();
+const database = connectAs('projection', { max: 3 });
+const projection = createProjector(database.sql).start({ onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry') });
+logger.info('projection running');
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'projection stopping');
+  await projection.stop();
+  await database.close();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,171 @@
+import type postgres from 'postgres';
+import { OUTBOX_CHANNEL } from '../activities/seats.js';
+import type { SeatStatus } from '../db/schema/booking.js';
+import type { ReservationStatus } from '../lib/reservations.js';
+
+/** Channels on which the projection announces applied changes; every API process relays them. */
+export const SEAT_CHANNEL = 'readmodel_seats';
+export const RESERVATION_CHANNEL = 'readmodel_reservations';
+
+const CURSOR = 'main';
+const BATCH = 2000;
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_CHANGES_PER_MESSAGE = 150;
+
+export interface SeatMessage {
+  eventId: string;
+  version: number;
+  changes: { id: string; status: SeatStatus }[];
+  held: number;
+  sold: number;
+}
+
+export interface ReservationMessage {
+  id: string;
+  eventId: string;
+  customerId: string;
+  status: ReservationStatus;
+}
+
+interface OutboxRow {
+  id: string;
+  txid: string;
+  event_id: string;
+  kind: 'seats' | 'reservation';
+  payload: { reservationId?: string; id?: string; changes?: { id: string }[] };
+}
+
+/**
+ * Keeps the read model equal to the booking schema. It reads the outbox in commit-safe order, then
+ * copies the *current* state of every seat and reservation a batch mentions, so applying a batch
+ * twice, or two projectors at once, still converges to the truth.
+ */
+export function createProjector(sql: postgres.Sql) {
+  /** Applies one batch; returns how many outbox rows it consumed. */
+  async function applyBatch(): Promise<number> {
+    return sql.begin(async (tx) => {
+      // One projector at a time moves the cursor; a second one waits here, then sees the new cursor.
+      const [cursor] = await tx<{ last_txid: string; last_outbox_id: string }[]>`
+        INSERT INTO readmodel.projection_cursors (name) VALUES (${CURSOR})
+        ON CONFLICT (name) DO UPDATE SET name = excluded.name
+        RETURNING last_txid::text, last_outbox_id::text`;
+      if (!cursor) throw new Error('projection cursor missing');
+      const rows = await tx<OutboxRow[]>`
+        SELECT id::text, txid::text, event_id, kind, payload FROM booking.outbox
+        WHERE (txid, id) > (${cursor.last_txid}::xid8, ${cursor.last_outbox_id}::bigint)
+          AND txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY txid, id LIMIT ${BATCH}`;
+      if (rows.length === 0) return 0;
+
+      const seatsByEvent = new Map<string, Set<string>>();
+      const reservationIds = new Set<string>();
+      for (const row of rows) {
+        if (row.kind === 'seats') {
+          const seats = seatsByEvent.get(row.event_id) ?? new Set<string>();
+          for (const change of row.payload.changes ?? []) seats.add(change.id);
+          seatsByEvent.set(row.event_id, seats);
+        } else if (row.payload.id) {
+          reservationIds.add(row.payload.id);
+        }
+      }
+
+      for (const [eventId, seatIds] of seatsByEvent) {
+        const ids = [...seatIds];
+        const current = await tx<{ seat_id: string; status: SeatStatus; reservation_id: string | null }[]>`
+          SELECT seat_id, status, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${ids}::text[])`;
+        await tx`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = ANY(${ids}::text[])`;
+        const taken = current.filter((seat) => seat.status !== 'available');
+        if (taken.length > 0) {
+          await tx`
+            INSERT INTO readmodel.seat_states (event_id, seat_id, status, reservation_id)
+            SELECT ${eventId}, s, st::booking.seat_status, NULLIF(r, '')::uuid
+            FROM unnest(${taken.map((seat) => seat.seat_id)}::text[], ${taken.map((seat) => seat.status)}::text[], ${taken.map((seat) => seat.reservation_id ?? '')}::text[]) AS t(s, st, r)`;
+        }
+        const [counts] = await tx<{ held: number; sold: number }[]>`
+          SELECT count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
+          FROM booking.seats WHERE event_id = ${eventId}`;
+        const changes = current.map((seat) => ({ id: seat.seat_id, status: seat.status }));
+        const messages = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_MESSAGE));
+        const [availability] = await tx<{ version: string }[]>`
+          INSERT INTO readmodel.event_availability (event_id, held, sold, version, updated_at)
+          VALUES (${eventId}, ${counts?.held ?? 0}, ${counts?.sold ?? 0}, ${messages}, now())
+          ON CONFLICT (event_id) DO UPDATE SET held = excluded.held, sold = excluded.sold,
+            version = readmodel.event_availability.version + ${messages}, updated_at = now()
+          RETURNING version::text`;
+        const lastVersion = Number(availability?.version ?? messages);
+        for (let index = 0; index < messages; index++) {
+          const message: SeatMessage = {
+            eventId,
+            version: lastVersion - messages + 1 + index,
+            changes: changes.slice(index * MAX_CHANGES_PER_MESSAGE, (index + 1) * MAX_CHANGES_PER_MESSAGE),
+            held: counts?.held ?? 0,
+            sold: counts?.sold ?? 0,
+          };
+          // Delivered at commit, in commit order.
+          await tx`SELECT pg_notify(${SEAT_CHANNEL}, ${JSON.stringify(message)})`;
+        }
+      }
+
+      if (reservationIds.size > 0) {
+        const current = await tx<{ id: string; event_id: string; customer_id: string; status: ReservationStatus; amount_cents: number; refunded_cents: number }[]>`
+          SELECT id, event_id, customer_id, status, amount_cents, refunded_cents FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
+        for (const reservation of current) {
+          await tx`
+            INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, amount_cents, refunded_cents, updated_at)
+            VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.amount_cents}, ${reservation.refunded_cents}, now())
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, refunded_cents = excluded.refunded_cents, updated_at = now()`;
+          const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
+          await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
+        }
+      }
+
+      const last = rows[rows.length - 1];
+      if (!last) return 0;
+      await tx`UPDATE readmodel.projection_cursors SET last_txid = ${last.txid}::xid8, last_outbox_id = ${last.id}::bigint WHERE name = ${CURSOR}`;
+      return rows.length;
+    });
+  }
+
+  /** Applies batches until the outbox has nothing more to give right now. */
+  async function catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const applied = await applyBatch();
+      total += applied;
+      if (applied < BATCH) return total;
+    }
+  }
+
+  /**
+   * Runs until stopped: wakes on NOTIFY from the booking activities, and sweeps every
+   * `sweepMs` anyway, so a lost notification only delays a change.
+   */
+  function start(options: { sweepMs?: number; onError?: (error: unknown) => void } = {}) {
+    let stopped = false;
+    let running: Promise<unknown> = Promise.resolve();
+    let wake: (() => void) | undefined;
+    const listening = sql.listen(OUTBOX_CHANNEL, () => wake?.());
+    const loop = (async () => {
+      while (!stopped) {
+        running = catchUp().catch((error: unknown) => options.onError?.(error));
+        await running;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, options.sweepMs ?? 1000).unref();
+        });
+        // Let the writes that triggered the wake-up settle into one batch.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    return {
+      async stop() {
+        stopped = true;
+        wake?.();
+        await loop;
+        await (await listening).unlisten();
+      },
+    };
+  }
+
+  return { applyBatch, catchUp, start };
+}

@@ -1,0 +1,4 @@
+export { reservation } from './reservation.js';
+export { reservationCancellation } from './reservation-cancellation.js';
+export { eventCancellation } from './event-cancellation.js';
+export { checkIn } from './check-in.js';

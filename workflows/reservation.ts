@@ -1,0 +1,141 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { BusinessFailure, failureReasons, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
+import { compensations, payments, seats, tickets } from './activity-presets.js';
+import { cancelSignal, cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
+
+type Ending = { status: 'failed' | 'expired' | 'cancelled'; failureReason?: string };
+
+/**
+ * One reservation, as a saga: lock the seats, take the payment, issue the tickets, confirm. When a
+ * step fails, or the customer cancels, the steps already taken are undone in reverse order.
+ */
+export async function reservation(request: ReservationRequest): Promise<ReservationSnapshot> {
+  const chargeKey = `${workflowInfo().workflowId}:charge`;
+  const state: ReservationSnapshot = {
+    id: request.reservationId,
+    workflowId: workflowInfo().workflowId,
+    status: 'pending',
+    eventId: request.eventId,
+    customerId: request.customerId,
+    seating: request.seating,
+    seats: request.seatIds,
+    quantity: request.quantity,
+    amountCents: request.amountCents,
+    currency: request.currency,
+    refundedCents: 0,
+    tickets: [],
+    requestHash: request.requestHash,
+  };
+  let paymentToken = request.paymentToken;
+  let cancelRequested = false;
+
+  setHandler(stateQuery, () => state);
+  setHandler(settledUpdate, async () => {
+    await condition(() => state.status !== 'pending');
+    return state;
+  });
+  setHandler(
+    payUpdate,
+    async (payment) => {
+      paymentToken = payment.paymentToken;
+      await condition(() => isTerminal(state.status));
+      return state;
+    },
+    {
+      validator: (_payment: { paymentToken: string }) => {
+        if (state.status === 'expired') throw ApplicationFailure.create({ type: PayRejection.HoldExpired, message: 'The hold has expired' });
+        if (state.status !== 'held' || paymentToken !== undefined) {
+          throw ApplicationFailure.create({ type: PayRejection.NotPayable, message: `The reservation is ${state.status}` });
+        }
+      },
+    },
+  );
+  setHandler(cancelUpdate, async () => {
+    cancelRequested = true;
+    await condition(() => isTerminal(state.status));
+    return { status: state.status, refundedCents: state.refundedCents };
+  });
+  setHandler(cancelSignal, () => {
+    cancelRequested = true;
+  });
+
+  function setStatus(status: ReservationStatus): void {
+    state.status = status;
+    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
+  }
+
+  // Each compensation is registered before its step: the step may have done its work and still
+  // report a failure (a timeout after the commit). Every compensation is safe if its step never ran.
+  const undo: Array<() => Promise<void>> = [];
+  async function compensate(ending: Ending): Promise<ReservationSnapshot> {
+    state.failureReason = ending.failureReason;
+    // Not cancellable: cancelling the workflow must not skip the undo steps.
+    await CancellationScope.nonCancellable(async () => {
+      for (const step of [...undo].reverse()) await step();
+      await compensations.releaseSeats({ request: withoutToken(request), status: ending.status, refundedCents: state.refundedCents, ...(ending.failureReason ? { failureReason: ending.failureReason } : {}) });
+    });
+    setStatus(ending.status);
+    return state;
+  }
+  const cancelled = (): Promise<ReservationSnapshot> => compensate({ status: 'cancelled' });
+
+  try {
+    const hold = await seats.holdSeats(withoutToken(request, paymentToken));
+    state.seats = hold.seatIds;
+    if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
+
+    if (paymentToken === undefined) {
+      state.expiresAt = hold.expiresAt;
+      setStatus('held');
+      const decided = await condition(() => paymentToken !== undefined || cancelRequested, request.holdTtlMs);
+      if (!decided) return await compensate({ status: 'expired' });
+      state.expiresAt = undefined;
+    }
+    if (cancelRequested) return await cancelled();
+
+    undo.push(async () => {
+      state.refundedCents = await compensations.refundPayment({ reservationId: request.reservationId, chargeKey });
+    });
+    await payments.chargePayment({ reservationId: request.reservationId, idempotencyKey: chargeKey, amountCents: request.amountCents, currency: request.currency, paymentToken: paymentToken ?? '' });
+    if (cancelRequested) return await cancelled();
+
+    undo.push(async () => {
+      await compensations.voidTickets({ reservationId: request.reservationId });
+    });
+    state.tickets = await tickets.issueTickets({ reservationId: request.reservationId, eventId: request.eventId, seatIds: state.seats });
+    if (cancelRequested) return await cancelled();
+
+    await seats.confirmSeats(withoutToken(request));
+    setStatus('confirmed');
+    // A cancellation that arrived during the last step is honoured before the workflow closes.
+    if (cancelRequested) return await cancelled();
+    return state;
+  } catch (error) {
+    if (isCancellation(error)) return await cancelled();
+    const failure = businessFailureOf(error);
+    if (failure?.type === BusinessFailure.SeatsUnavailable) state.unavailableSeats = (failure.details?.[0] as string[] | undefined) ?? [];
+    return await compensate({ status: 'failed', failureReason: failure ? failureReasons[failure.type as keyof typeof failureReasons] : 'internal_error' });
+  }
+}
+
+/** Payment tokens stay in the workflow: they are not written to the booking schema. */
+function withoutToken(request: ReservationRequest, paymentToken?: string): ReservationRequest {
+  const { paymentToken: _omitted, ...rest } = request;
+  return paymentToken === undefined ? rest : { ...rest, paymentToken };
+}
+
+function businessFailureOf(error: unknown): ApplicationFailure | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type && cause.type in failureReasons) return cause;
+  return undefined;
+}
