@@ -99,8 +99,9 @@ try {
     cli,
     port: temporalPort,
     uiPort,
-    dbFile: path.join(dataDir, 'temporal', 'dev.sqlite'),
-    logFile: path.join(dataDir, 'logs', 'temporal.log'),
+    // One file per port, so two stacks side by side (other PORT and TEMPORAL_ADDRESS) never share one.
+    dbFile: path.join(dataDir, 'temporal', `dev-${temporalPort}.sqlite`),
+    logFile: path.join(dataDir, 'logs', `temporal-${temporalPort}.log`),
     namespace: cfg.TEMPORAL_NAMESPACE,
   });
   if (!temporal.startedHere) say('a Temporal server already answers there: reusing it');

@@ -8,7 +8,7 @@ const server = await startDevServer({
   cli: findTemporalCli(),
   port: Number(cfg.TEMPORAL_ADDRESS.split(':').pop() ?? 7233),
   uiPort: Number(new URL(cfg.TEMPORAL_UI_URL).port || 8233),
-  dbFile: path.resolve('.data', 'temporal', 'dev.sqlite'),
+  dbFile: path.resolve('.data', 'temporal', `dev-${cfg.TEMPORAL_ADDRESS.split(':').pop() ?? 7233}.sqlite`),
   logFile: path.resolve('.data', 'logs', 'temporal.log'),
   namespace: cfg.TEMPORAL_NAMESPACE,
 });
