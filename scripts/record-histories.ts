@@ -1,0 +1,142 @@
+/**
+ * `npm run replay:record`: runs every path of the reservation sagas against a real Temporal dev
+ * server and real Postgres (both its own: port 7299 and database boxoffice_record), and saves
+ * each workflow's history under test/histories/ for the replay tests. Run it again after an
+ * intended change of workflow code, and commit the new histories with that change.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
+import postgres from 'postgres';
+import { runMigrations } from '../db/migrate.js';
+import { loadConfig } from '../lib/config.js';
+import { BusinessFailure, cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflowId, type ReservationRequest } from '../lib/reservations.js';
+import { createActivities } from '../worker/activities.js';
+import { createReservationWorker } from '../worker/create-worker.js';
+import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
+import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
+import { findTemporalCli, startDevServer } from './temporal-cli.js';
+
+const port = Number(process.env.RECORD_TEMPORAL_PORT ?? 7299);
+const databaseUrl = process.env.RECORD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_record';
+const outDir = path.resolve('test', 'histories');
+
+Runtime.install({ logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) } });
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-record-'));
+const cli = findTemporalCli();
+const server = await startDevServer({ cli, port, dbFile: path.join(scratch, 'temporal.sqlite'), logFile: path.join(scratch, 'temporal.log') });
+const maintenance = postgres(databaseUrl.replace(/\/[^/]+$/, '/postgres'), { max: 1, onnotice: () => {} });
+await maintenance.unsafe(`DROP DATABASE IF EXISTS "${new URL(databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
+await maintenance.end();
+await runMigrations(databaseUrl);
+
+const cfg = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: `record-${randomUUID()}` });
+const failingCfg = { ...cfg, TASK_QUEUE: `${cfg.TASK_QUEUE}-ticketing-down` };
+const resources = createActivities(cfg, { poolSize: 4 });
+const normal = await createReservationWorker(cfg, resources.activities);
+const failing = await createReservationWorker(failingCfg, {
+  ...resources.activities,
+  issueTickets: async () => {
+    throw ApplicationFailure.create({ type: BusinessFailure.TicketingFailed, message: 'Ticketing is down', nonRetryable: true });
+  },
+});
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+
+function request(overrides: Partial<ReservationRequest> = {}): ReservationRequest {
+  return {
+    reservationId: randomUUID(),
+    eventId: overrides.eventId ?? randomUUID(),
+    eventName: 'Replay recording',
+    customerId: randomUUID(),
+    seating: 'reserved',
+    seatIds: ['A-1', 'A-2'],
+    quantity: 2,
+    capacity: 20,
+    rows: 2,
+    seatsPerRow: 10,
+    amountCents: 5000,
+    currency: 'EUR',
+    paymentToken: 'tok_visa',
+    holdTtlMs: 600_000,
+    requestHash: 'recorded',
+    ...overrides,
+  };
+}
+
+async function startReservation(input: ReservationRequest, taskQueue = cfg.TASK_QUEUE): Promise<WorkflowHandle<typeof reservation>> {
+  return client.workflow.start<typeof reservation>('reservation', { workflowId: reservationWorkflowId(input.reservationId), taskQueue, args: [input] });
+}
+
+const recorded: Record<string, WorkflowHandle> = {};
+async function scenario(name: string, run: () => Promise<WorkflowHandle>): Promise<void> {
+  const handle = await run();
+  await handle.result().catch(() => undefined);
+  recorded[name] = handle;
+  console.log(`recorded ${name}`);
+}
+
+const workers = Promise.all([normal.worker.run(), failing.worker.run()]);
+try {
+  await scenario('confirmed', () => startReservation(request()));
+  await scenario('general-admission', () => startReservation(request({ seating: 'general', seatIds: [], quantity: 3, capacity: 50, rows: undefined, seatsPerRow: undefined })));
+  await scenario('payment-declined', () => startReservation(request({ paymentToken: 'tok_declined' })));
+  await scenario('payment-flaky', () => startReservation(request({ paymentToken: 'tok_flaky' })));
+  const contested = request();
+  await (await startReservation(contested)).result();
+  await scenario('seats-unavailable', () => startReservation(request({ eventId: contested.eventId })));
+  await scenario('ticketing-down', () => startReservation(request(), failingCfg.TASK_QUEUE));
+  await scenario('hold-then-pay', async () => {
+    const handle = await startReservation(request({ paymentToken: undefined }));
+    await handle.executeUpdate(settledUpdate);
+    await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
+    return handle;
+  });
+  await scenario('hold-expired', () => startReservation(request({ paymentToken: undefined, holdTtlMs: 1000 })));
+  await scenario('hold-cancelled', async () => {
+    const handle = await startReservation(request({ paymentToken: undefined }));
+    await handle.executeUpdate(settledUpdate);
+    await handle.executeUpdate(cancelUpdate);
+    return handle;
+  });
+  const toCancel = request();
+  await (await startReservation(toCancel)).result();
+  await scenario('confirmed-then-cancelled', () =>
+    client.workflow.start<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(toCancel.reservationId), taskQueue: cfg.TASK_QUEUE, args: [toCancel] }),
+  );
+  const eventId = randomUUID();
+  await (await startReservation(request({ eventId }))).result();
+  const held = await startReservation(request({ eventId, seatIds: ['B-1'], quantity: 1, paymentToken: undefined }));
+  await held.executeUpdate(settledUpdate);
+  await scenario('event-cancelled', () =>
+    client.workflow.start<typeof eventCancellation>('eventCancellation', { workflowId: eventCancellationWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, capacity: 20 }] }),
+  );
+  await held.result();
+  const sql = postgres(databaseUrl, { max: 1 });
+  const [ticket] = await sql<{ code: string }[]>`SELECT code FROM ticketing.tickets WHERE status = 'valid' LIMIT 1`;
+  await sql.end();
+  await scenario('check-in', () => client.workflow.start<typeof checkIn>('checkIn', { workflowId: `check-in-${randomUUID()}`, taskQueue: cfg.TASK_QUEUE, args: [{ code: ticket?.code ?? '' }] }));
+
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, handle] of Object.entries(recorded)) {
+    // The CLI's JSON is the format historyFromJSON reads back.
+    const shown = spawnSync(cli, ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (shown.status !== 0) throw new Error(`temporal workflow show failed for ${name}: ${shown.stderr}`);
+    writeFileSync(path.join(outDir, `${name}.json`), shown.stdout.trimEnd() + '\n');
+  }
+  console.log(`wrote ${Object.keys(recorded).length} histories to ${outDir}`);
+} finally {
+  normal.worker.shutdown();
+  failing.worker.shutdown();
+  await workers;
+  await resources.close();
+  await connection.close();
+  await server.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}
