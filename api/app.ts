@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { AppDeps } from './deps.js';
 import { ApiError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
 import { mount, type AppState, type Route } from './route.js';
+import { clientConfigRoutes } from './routes/client-config.js';
 import { eventRoutes } from './routes/events.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
@@ -29,9 +30,7 @@ function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
       let error: unknown = caught;
       const httpish = caught as HttpishError;
       const status = httpish.status ?? httpish.statusCode;
-      if (!(error instanceof ApiError) && status === 413) error = new PayloadTooLarge(`The body is larger than ${deps.config.MAX_BODY_BYTES} bytes`);
-      else if (!(error instanceof ApiError) && status === 400 && httpish.expose) error = new MalformedJson(`The body is not valid JSON: ${httpish.message ?? ''}`.trim());
-      else if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
+      if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
       if (error instanceof ApiError) {
         ctx.status = error.status;
         ctx.body = { error: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
@@ -72,7 +71,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   const app = new Koa<AppState>();
   app.proxy = true;
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...ticketRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...ticketRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);
@@ -84,7 +83,8 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
       enableTypes: ['json'],
       jsonLimit: deps.config.MAX_BODY_BYTES,
       onError: (error) => {
-        throw error;
+        if ((error as HttpishError).status === 413) throw new PayloadTooLarge(`The body is larger than ${deps.config.MAX_BODY_BYTES} bytes`);
+        throw new MalformedJson(`The body is not valid JSON: ${error.message}`);
       },
     }),
   );

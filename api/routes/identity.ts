@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
-import postgres from 'postgres';
 import { z } from 'zod';
+import { isUniqueViolation } from '../../db/errors.js';
 import { users } from '../../db/schema/identity.js';
 import type { AppDeps } from '../deps.js';
 import { hashPassword, verifyPassword, type AuthUser } from '../auth.js';
@@ -37,7 +37,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
           .values({ email: body.email, name: body.name, role: body.role, passwordHash })
           .returning()
           .catch((error: unknown) => {
-            if (error instanceof postgres.PostgresError && error.code === '23505') {
+            if (isUniqueViolation(error)) {
               throw new EmailTaken(`An account with ${body.email} already exists`);
             }
             throw error;

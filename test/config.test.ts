@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, serviceDatabaseUrl } from '../lib/config.js';
+import { allSeatIds, capacityOf, unknownSeatIds } from '../lib/seating.js';
+
+describe('configuration', () => {
+  it('has defaults that work on a development machine', () => {
+    const cfg = loadConfig({});
+    expect(cfg).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', TASK_QUEUE: 'boxoffice', HOLD_TTL_MS: 600_000 });
+    expect(cfg.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/boxoffice');
+  });
+
+  it('names every bad variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty', PAYMENT_FAILURE_RATE: '2' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty', PAYMENT_FAILURE_RATE: '2' })).toThrow(/PORT[\s\S]*PAYMENT_FAILURE_RATE/);
+  });
+
+  it('refuses the development JWT secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length' }).NODE_ENV).toBe('production');
+  });
+
+  it('connects each service as its own role unless told otherwise', () => {
+    const cfg = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5433/shop' });
+    expect(serviceDatabaseUrl('payments', cfg)).toBe('postgres://boxoffice_payments@db.internal:5433/shop');
+    const explicit = loadConfig({ PAYMENTS_DATABASE_URL: 'postgres://pay:pw@other:5432/payments' });
+    expect(serviceDatabaseUrl('payments', explicit)).toBe('postgres://pay:pw@other:5432/payments');
+  });
+});
+
+describe('seating', () => {
+  it('names reserved seats by row letter and number', () => {
+    const seating = { type: 'reserved', rows: 2, seatsPerRow: 3 } as const;
+    expect(allSeatIds(seating)).toEqual(['A-1', 'A-2', 'A-3', 'B-1', 'B-2', 'B-3']);
+    expect(capacityOf(seating)).toBe(6);
+    expect(unknownSeatIds(seating, ['A-1', 'C-1', 'A-4', 'a-1', 'A-01', 'B-3'])).toEqual(['C-1', 'A-4', 'a-1', 'A-01']);
+  });
+
+  it('numbers general-admission units', () => {
+    expect(allSeatIds({ type: 'general', capacity: 3 })).toEqual(['GA-1', 'GA-2', 'GA-3']);
+  });
+});
