@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createActivities } from './activities.js';
@@ -6,6 +7,8 @@ import { createReservationWorker } from './create-worker.js';
 /** The Temporal worker process: runs the reservation sagas and their activities. */
 const cfg = config();
 const logger = createLogger('worker');
+// The SDK's own logs (webpack's bundle report included) only when something is wrong.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 const resources = createActivities(cfg);
 const { worker, connection } = await createReservationWorker(cfg, resources.activities);
 logger.info({ taskQueue: cfg.TASK_QUEUE, address: cfg.TEMPORAL_ADDRESS }, 'Temporal worker running');
