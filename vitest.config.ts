@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // The Temporal SDK's native bridge is happier in child processes than in worker threads.
     pool: 'forks',
     maxWorkers: 2,
