@@ -38,10 +38,11 @@ interface ComposeFile {
 
 /** Compose's variable substitution: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
 function interpolate(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(/\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|)/g, (whole, dollar, name, colon, operator, argument, bare) => {
+  return text.replace(/\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|)/g, (_whole, dollar, name, colon, operator, argument, bare, offset: number) => {
     if (dollar) return '$';
     if (bare) return env[bare] ?? '';
-    if (!name) throw new Error(`invalid interpolation near "${text.slice(text.indexOf(whole), text.indexOf(whole) + 20)}"`);
+    // Compose rejects any other `$`: a shell `$` meant for the container must be written `$$`.
+    if (!name) throw new Error(`invalid interpolation near "${text.slice(offset, offset + 20)}"`);
     const value = env[name];
     const missing = colon ? !value : value === undefined;
     if (operator === '-') return missing ? (argument ?? '') : (value ?? '');
@@ -60,10 +61,11 @@ function interpolateAll<T>(node: T, env: Record<string, string | undefined>): T 
 const source = read('docker-compose.yml');
 const raw = parse(source, { merge: true }) as ComposeFile;
 const hostEnv = { JWT_SECRET: 'a-real-secret-of-32-characters!!' };
-const compose = interpolateAll(raw, hostEnv);
-const services = compose.services;
+let interpolated: ComposeFile | undefined;
+/** The file as Compose sees it; throws (failing each test) on an invalid or unset variable. */
+const compose = (): ComposeFile => (interpolated ??= interpolateAll(raw, hostEnv));
 const service = (name: string): Service => {
-  const found = services[name];
+  const found = compose().services[name];
   if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
   return found;
 };
@@ -95,14 +97,15 @@ const configServices = ['migrate', 'seed', ...Object.keys(processes)];
 describe('docker-compose.yml', () => {
   it('is a Compose-spec file without the obsolete version key', () => {
     expect(raw.version).toBeUndefined();
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker', 'projection']));
+    expect(Object.keys(compose().services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker', 'projection']));
   });
 
   it('gives every service an image or a build', () => {
-    for (const [name, svc] of Object.entries(services)) expect(svc.image ?? svc.build, name).toBeTruthy();
+    for (const [name, svc] of Object.entries(compose().services)) expect(svc.image ?? svc.build, name).toBeTruthy();
   });
 
   it('only depends on services that exist, that start with a plain `up`, and that can meet the condition', () => {
+    const services = compose().services;
     for (const [name, svc] of Object.entries(services)) {
       for (const [target, condition] of Object.entries(dependencies(svc))) {
         const dependency = services[target];
