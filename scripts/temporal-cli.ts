@@ -123,7 +123,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   mkdirSync(path.dirname(options.dbFile), { recursive: true });
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logStream = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C in the terminal reaches the API and workers, which stop first;
+  // the server is stopped last, by stop(), so they never lose it while shutting down.
+  const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(logStream);
   child.stderr?.pipe(logStream);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
