@@ -72,6 +72,10 @@ export class ReservationNotPayable extends ApiError {
   readonly status = 409;
   readonly code = 'reservation_not_payable';
 }
+export class ReservationNotCancellable extends ApiError {
+  readonly status = 409;
+  readonly code = 'reservation_not_cancellable';
+}
 export class AlreadyCheckedIn extends ApiError {
   readonly status = 409;
   readonly code = 'already_checked_in';
@@ -96,11 +100,8 @@ export class IdempotencyKeyReused extends ApiError {
   readonly status = 422;
   readonly code = 'idempotency_key_reused';
 }
-export class ServiceUnavailable extends ApiError {
-  readonly status = 503;
-  readonly code = 'service_unavailable';
-}
-export class ReservationNotCancellable extends ApiError {
-  readonly status = 409;
-  readonly code = 'reservation_not_cancellable';
+/** The saga failed for an infrastructure reason (after its retries); it was undone, nothing charged. */
+export class ReservationFailed extends ApiError {
+  readonly status = 502;
+  readonly code = 'reservation_failed';
 }

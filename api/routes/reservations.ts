@@ -17,12 +17,12 @@ import {
   ReservationNotCancellable,
   SeatsUnavailable,
   SoldOut,
+  ReservationFailed,
   ValidationFailed,
-  ApiError,
 } from '../errors.js';
 import { seatingOf } from '../read-model.js';
 import { ReservationClient, requestHash, reservationIdFor } from '../reservation-client.js';
-import { route, type AppContext } from '../route.js';
+import { route } from '../route.js';
 import { findEvent } from './events.js';
 
 const paymentToken = z.string().min(1).max(200);
@@ -98,11 +98,6 @@ function throwIfFailed(snapshot: ReservationSnapshot): void {
   }
 }
 
-class ReservationFailed extends ApiError {
-  readonly status = 502;
-  readonly code = 'reservation_failed';
-}
-
 async function ticketsOf(db: Database, reservationIds: string[]) {
   if (reservationIds.length === 0) return new Map<string, { code: string; seat: string }[]>();
   const rows = await db
@@ -111,7 +106,11 @@ async function ticketsOf(db: Database, reservationIds: string[]) {
     .where(and(inArray(tickets.reservationId, reservationIds), inArray(tickets.status, ['valid', 'used'])))
     .orderBy(tickets.seatId);
   const byReservation = new Map<string, { code: string; seat: string }[]>();
-  for (const row of rows) (byReservation.get(row.reservationId) ?? byReservation.set(row.reservationId, []).get(row.reservationId))?.push({ code: row.code, seat: row.seat });
+  for (const row of rows) {
+    const list = byReservation.get(row.reservationId) ?? [];
+    list.push({ code: row.code, seat: row.seat });
+    byReservation.set(row.reservationId, list);
+  }
   return byReservation;
 }
 
@@ -143,6 +142,16 @@ const recordOf = (row: ReservationRow): ReservationRecord => ({
   currency: row.currency,
 });
 
+const snapshotRecord = (snapshot: ReservationSnapshot): ReservationRecord => ({
+  reservationId: snapshot.id,
+  eventId: snapshot.eventId,
+  customerId: snapshot.customerId,
+  seatIds: snapshot.seats,
+  quantity: snapshot.quantity,
+  amountCents: snapshot.amountCents,
+  currency: snapshot.currency,
+});
+
 export function reservationRoutes({ db, temporal, config }: AppDeps) {
   const client = new ReservationClient(temporal, config);
 
@@ -162,7 +171,7 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
     return { ...(row ? { row } : {}), ...(snapshot ? { snapshot } : {}), organizerId, seating: event?.seatingType ?? 'reserved' };
   }
 
-  async function ownReservation(ctx: AppContext, id: string, user: AuthUser) {
+  async function ownReservation(id: string, user: AuthUser) {
     const found = await visibleReservation(id, user);
     const customerId = found.row?.customerId ?? found.snapshot?.customerId;
     if (user.role !== 'admin' && user.id !== customerId) throw new Forbidden('Only the customer who made the reservation may do this');
@@ -281,7 +290,7 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
       body: z.strictObject({ paymentToken }),
       responses: { 200: 'Confirmed', 401: 'No valid token', 402: 'Payment declined', 404: 'No such reservation', 409: 'Not waiting for payment', 410: 'The hold expired' },
       async handler(ctx, { params, body, user }) {
-        await ownReservation(ctx, params.id, user);
+        await ownReservation(params.id, user);
         const snapshot = await client.pay(params.id, body.paymentToken);
         throwIfFailed(snapshot);
         ctx.body = fromSnapshot(snapshot);
@@ -296,15 +305,16 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
       params: idParams,
       responses: { 200: 'Cancelled', 401: 'No valid token', 404: 'No such reservation', 409: 'Already failed or expired' },
       async handler(ctx, { params, user }) {
-        const found = await ownReservation(ctx, params.id, user);
+        const found = await ownReservation(params.id, user);
         const status = found.row?.status ?? found.snapshot?.status;
         if (status === 'cancelled' && found.row) {
           ctx.body = { id: params.id, status: 'cancelled', refundedCents: found.row.refundedCents };
           return;
         }
         if (status === 'failed' || status === 'expired') throw new ReservationNotCancellable(`The reservation is already ${status}`);
-        const record: ReservationRecord | undefined = found.row ? recordOf(found.row) : undefined;
-        const result = await client.cancel(record ?? { reservationId: params.id, eventId: found.snapshot?.eventId ?? '', customerId: found.snapshot?.customerId ?? '', seatIds: found.snapshot?.seats ?? [], quantity: found.snapshot?.quantity ?? 0, amountCents: found.snapshot?.amountCents ?? 0, currency: found.snapshot?.currency ?? 'EUR' });
+        const record = found.row ? recordOf(found.row) : found.snapshot ? snapshotRecord(found.snapshot) : undefined;
+        if (!record) throw new NotFound('reservation_not_found', `No reservation ${params.id}`);
+        const result = await client.cancel(record);
         if (result.status !== 'cancelled') throw new ReservationNotCancellable(`The reservation ended ${result.status} before it could be cancelled`);
         ctx.body = { id: params.id, ...result };
       },
