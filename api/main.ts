@@ -4,6 +4,7 @@ import { createLogger } from '../lib/logger.js';
 import { connectAs } from '../db/client.js';
 import { createApp } from './app.js';
 import { Tokens } from './auth.js';
+import { attachLiveFeed } from './live-feed.js';
 import { createMetrics } from './metrics.js';
 
 const cfg = config();
@@ -11,21 +12,25 @@ const logger = createLogger('api');
 const database = connectAs('api', { max: 20 });
 const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
+const metrics = createMetrics();
 const { app } = createApp({
   config: cfg,
   db: database.db,
   temporal,
-  tokens: new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS),
-  metrics: createMetrics(),
+  tokens,
+  metrics,
   logger,
 });
 
 const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
+const liveFeed = await attachLiveFeed(server, { sql: database.sql, tokens, logger, config: cfg, registry: metrics.registry });
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   server.close();
   server.closeAllConnections();
+  await liveFeed.close();
   await Promise.allSettled([database.close(), connection.close()]);
   process.exit(0);
 }

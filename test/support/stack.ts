@@ -6,6 +6,7 @@ import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { Tokens } from '../../api/auth.js';
+import { attachLiveFeed, type LiveFeed } from '../../api/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
 import { connectAs, connectAsOwner, type DatabaseHandle } from '../../db/client.js';
 import { checkInvariants, type InvariantOptions } from '../../db/invariants.js';
@@ -31,12 +32,17 @@ export interface StackOptions {
   gateway?: PaymentGateway;
   /** Start no worker: the test runs its own (crash tests). */
   withoutWorker?: boolean;
+  /** Start no projection loop: the test runs its own (crash tests). */
+  withoutProjection?: boolean;
 }
 
 export interface Stack {
   cfg: Config;
   http: HttpClient;
   baseUrl: string;
+  /** The live seat map: ws://127.0.0.1:<port>/ws. */
+  wsUrl: string;
+  liveFeed: LiveFeed;
   owner: DatabaseHandle;
   temporal: Client;
   startWorker(overrides?: StackOptions['activityOverrides']): Promise<{ worker: Worker; stop(): Promise<void> }>;
@@ -55,15 +61,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   quietRuntime();
   const cfg = loadConfig({ ...process.env, TASK_QUEUE: `test-${randomUUID()}`, PORT: '0', ...options.env });
   const logger = createLogger('test');
-  const owner = connectAsOwner({ max: 4 });
-  const apiDb = connectAs('api', { max: 10 });
+  const owner = connectAsOwner({ max: 3 });
+  // Small pools: two test files run at once, and Postgres allows 100 connections in all.
+  const apiDb = connectAs('api', { max: 6 });
   const projectionDb = connectAs('projection', { max: 2 });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
   const workers: { stop(): Promise<void> }[] = [];
   async function startWorker(overrides = options.activityOverrides) {
-    const resources = createActivities(cfg, { poolSize: 5, ...(options.gateway ? { gateway: options.gateway } : {}) });
+    const resources = createActivities(cfg, { poolSize: 3, ...(options.gateway ? { gateway: options.gateway } : {}) });
     const activities = { ...resources.activities, ...overrides?.(resources.activities) };
     const { worker, connection: workerConnection } = await createReservationWorker(cfg, activities, {
       workflowBundle: { codePath: inject('workflowBundlePath') },
@@ -85,17 +92,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!options.withoutWorker) await startWorker();
 
   const projector = createProjector(projectionDb.sql);
-  const projection = projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
+  const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
-  const { app } = createApp({ config: cfg, db: apiDb.db, temporal, tokens: new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS), metrics: createMetrics(), logger });
+  const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
+  const { app } = createApp({ config: cfg, db: apiDb.db, temporal, tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const liveFeed = await attachLiveFeed(server, { sql: apiDb.sql, tokens, logger, config: cfg });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     cfg,
     baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    liveFeed,
     http: new HttpClient(baseUrl),
     owner,
     temporal,
@@ -108,9 +120,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return (await checkInvariants(owner.sql, invariantOptions)).map((violation) => `${violation.rule}: ${violation.detail}`);
     },
     async stop() {
+      await liveFeed.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await projection.stop();
+      await projection?.stop();
       await Promise.all(workers.map((worker) => worker.stop()));
       await connection.close();
       await Promise.all([owner.close(), apiDb.close(), projectionDb.close()]);

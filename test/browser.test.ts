@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './support/stack.js';
+
+/** NOTES.md, Browsers: Debian's chromium, headless as root. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DEMO_CUSTOMER = { email: 'customer@boxoffice.test', password: 'customer-password' };
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  // Installs Debian's chromium when it is missing; throws (failing the file loudly) when it cannot.
+  execFileSync(process.execPath, ['scripts/ensure-chromium.mjs'], { stdio: 'inherit' });
+  stack = await startStack();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function openSeatPicker(viewport: { width: number; height: number }, eventName: string): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(stack.baseUrl + '/');
+  await page.getByRole('button', { name: new RegExp(eventName) }).click();
+  await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+  // Set once: if the page reloaded, this would be gone.
+  await page.evaluate(() => Object.assign(window, { loadedOnce: true }));
+  return page;
+}
+
+const seatStatus = (page: Page, seat: string) => page.locator(`[data-seat="${seat}"]`).getAttribute('data-status');
+
+describe('seat picker in a real browser', () => {
+  it('two pages on one event: a booking turns seats sold on the other page live; a declined card shows why and frees the seat', async () => {
+    const organizer = await stack.http.user('organizer');
+    const eventName = `Browser matinee ${randomUUID().slice(0, 8)}`;
+    const created = await stack.http.post<{ id: string }>(
+      '/api/events',
+      { name: eventName, venue: 'Studio stage', startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), priceCents: 2500, seating: { type: 'reserved', rows: 5, seatsPerRow: 8 } },
+      organizer.token,
+    );
+    expect(created.status).toBe(201);
+    // The demo account the page's "use demo customer" button logs in as (the test database has no seed).
+    const demo = await stack.http.post('/api/auth/register', { ...DEMO_CUSTOMER, name: 'Cleo Customer', role: 'customer' });
+    expect([201, 409]).toContain(demo.status);
+    const buyer = await stack.http.user('customer');
+
+    const buyerPage = await openSeatPicker({ width: 1100, height: 900 }, eventName);
+    const phonePage = await openSeatPicker({ width: 390, height: 844 }, eventName);
+
+    // The buyer logs in with the form, picks two seats and pays.
+    await buyerPage.locator('#email').fill(buyer.email);
+    await buyerPage.locator('#password').fill('correct horse battery');
+    await buyerPage.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expect.poll(() => buyerPage.locator('#who').textContent()).toContain('Signed in');
+    await buyerPage.getByRole('button', { name: 'Row B seat 2, available' }).click();
+    await buyerPage.getByRole('button', { name: 'Row B seat 3, available' }).click();
+    expect(await buyerPage.locator('#selection').textContent()).toContain('2 seats: B-2, B-3');
+    await buyerPage.locator('#card').selectOption('tok_visa');
+    await buyerPage.getByRole('button', { name: 'Book' }).click();
+    const confirmation = buyerPage.locator('.result.ok');
+    await confirmation.waitFor({ timeout: 30_000 });
+    expect(await confirmation.locator('li code').count()).toBe(2);
+    expect(await confirmation.getByRole('link').getAttribute('href')).toMatch(/\/namespaces\/default\/workflows\/reservation-[0-9a-f-]+$/);
+    expect(await buyerPage.locator('[data-seat="B-2"]').getAttribute('data-mine')).toBe('true');
+
+    // The other page sees them sold, without a reload.
+    await expect.poll(() => seatStatus(phonePage, 'B-2'), { timeout: 10_000 }).toBe('sold');
+    await expect.poll(() => seatStatus(phonePage, 'B-3'), { timeout: 10_000 }).toBe('sold');
+    expect(await phonePage.evaluate(() => 'loadedOnce' in window)).toBe(true);
+
+    // The second visitor uses the demo account and a card that is declined.
+    await phonePage.getByRole('button', { name: 'Use demo customer' }).click();
+    await expect.poll(() => phonePage.locator('#who').textContent()).toContain('Cleo');
+    await phonePage.getByRole('button', { name: 'Row C seat 4, available' }).click();
+    await phonePage.locator('#card').selectOption('tok_declined');
+    await phonePage.getByRole('button', { name: 'Book' }).click();
+    const refusal = phonePage.locator('.result.failed');
+    await refusal.waitFor({ timeout: 30_000 });
+    expect(await refusal.textContent()).toContain('declined');
+    expect(await refusal.textContent()).toContain('payment_declined');
+    await expect.poll(() => seatStatus(phonePage, 'C-4'), { timeout: 10_000 }).toBe('available');
+    await expect.poll(() => seatStatus(buyerPage, 'C-4'), { timeout: 10_000 }).toBe('available');
+    expect(await seatStatus(buyerPage, 'B-2')).toBe('sold');
+
+    await buyerPage.screenshot({ path: '/tmp/boxoffice-seat-picker-desktop.png', fullPage: true });
+    await phonePage.screenshot({ path: '/tmp/boxoffice-seat-picker-phone.png', fullPage: true });
+  }, 90_000);
+});
