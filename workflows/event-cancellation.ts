@@ -1,6 +1,7 @@
 import { continueAsNew, executeChild, getExternalWorkflowHandle, ParentClosePolicy, proxyActivities } from '@temporalio/workflow';
 import type { SeatActivities } from '../activities/seats.js';
 import { cancellationWorkflowId, reservationWorkflowId } from '../lib/reservations.js';
+import { CustomerIdKey, EventIdKey } from '../lib/search-attributes.js';
 import { cancelSignal } from './reservation-messages.js';
 import { reservationCancellation } from './reservation-cancellation.js';
 
@@ -42,6 +43,10 @@ export async function eventCancellation(input: EventCancellationInput): Promise<
             args: [reservation.request],
             workflowId: cancellationWorkflowId(reservation.request.reservationId),
             parentClosePolicy: ParentClosePolicy.ABANDON,
+            typedSearchAttributes: [
+              { key: EventIdKey, value: reservation.request.eventId },
+              { key: CustomerIdKey, value: reservation.request.customerId },
+            ],
           });
         }
       }),

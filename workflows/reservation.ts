@@ -54,7 +54,10 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     {
       validator: (_payment: { paymentToken: string }) => {
         if (state.status === 'expired') throw ApplicationFailure.create({ type: PayRejection.HoldExpired, message: 'The hold has expired' });
-        if (state.status !== 'held' || paymentToken !== undefined) {
+        // A hold may be paid from the moment it is asked for: its row can read "held" before the
+        // workflow has seen the seat-lock's answer.
+        const payable = state.status === 'held' || (state.status === 'pending' && request.paymentToken === undefined);
+        if (!payable || paymentToken !== undefined || cancelRequested) {
           throw ApplicationFailure.create({ type: PayRejection.NotPayable, message: `The reservation is ${state.status}` });
         }
       },
@@ -94,7 +97,7 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     state.seats = hold.seatIds;
     if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
 
-    if (paymentToken === undefined) {
+    if (request.paymentToken === undefined && paymentToken === undefined) {
       state.expiresAt = hold.expiresAt;
       setStatus('held');
       const decided = await condition(() => paymentToken !== undefined || cancelRequested, request.holdTtlMs);
