@@ -9,7 +9,7 @@ import { createMetrics } from './metrics.js';
 
 const cfg = config();
 const logger = createLogger('api');
-const database = connectAs('api', { max: 20 });
+const database = connectAs('api', { max: 10 });
 const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
@@ -26,7 +26,11 @@ const { app } = createApp({
 const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
 const liveFeed = await attachLiveFeed(server, { sql: database.sql, tokens, logger, config: cfg, registry: metrics.registry });
 
+let stopping = false;
 async function shutdown(signal: string): Promise<void> {
+  // npm start forwards Ctrl-C and then asks again with SIGTERM: stop once.
+  if (stopping) return;
+  stopping = true;
   logger.info({ signal }, 'shutting down');
   server.close();
   server.closeAllConnections();

@@ -72,18 +72,34 @@ export class ReservationClient {
       staticSummary: `${request.eventName}: ${request.seating === 'reserved' ? request.seatIds.join(', ') : `${request.quantity} ticket(s)`}`,
       staticDetails: `Reservation ${request.reservationId} by customer ${request.customerId}, ${request.amountCents / 100} ${request.currency}`,
     });
-    try {
-      const update = await this.workflows.startUpdateWithStart(settledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
-      if (waitMs <= 0) return pending;
-      const settled = await Promise.race([update.result(), sleep(waitMs)]);
-      return settled === 'timeout' ? pending : { kind: 'settled', snapshot: settled };
-    } catch (error) {
-      // The workflow with this id has closed already: answer with its outcome.
-      if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error)) {
-        return { kind: 'settled', snapshot: await this.workflows.getHandle(workflowId).result() };
-      }
-      throw error;
+    if (waitMs <= 0) {
+      // Prefer: respond-async: start (or find) the saga and answer at once.
+      await this.workflows.start<typeof reservation>('reservation', operation.options).catch((error: unknown) => {
+        // Already started, or already over: either way the client polls the Location.
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error))) throw error;
+      });
+      return pending;
     }
+    // The wait limit bounds the whole call: under load, even the update's acceptance (the
+    // workflow's first task) can take seconds.
+    const settled = (async (): Promise<StartOutcome> => {
+      try {
+        const update = await this.workflows.startUpdateWithStart(settledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
+        return { kind: 'settled', snapshot: await update.result() };
+      } catch (error) {
+        // The workflow with this id has closed already: answer with its outcome.
+        if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error)) {
+          return { kind: 'settled', snapshot: await this.workflows.getHandle(workflowId).result() };
+        }
+        throw error;
+      }
+    })();
+    const outcome = await Promise.race([settled, sleep(waitMs)]);
+    if (outcome !== 'timeout') return outcome;
+    // Still running: the client polls the Location. A late failure of the call is not lost: the
+    // saga itself carries on, and its outcome is read from the workflow.
+    settled.catch(() => {});
+    return pending;
   }
 
   /** The live state of a running or closed saga, or undefined when there is none. */

@@ -100,3 +100,35 @@ describe('holds that expire', () => {
       .toEqual([{ id: booked.body.workflowId, status: ['confirmed'], seats: ['A-3', 'A-4'], customer: [customer.id] }]);
   });
 });
+
+describe('answers that do not wait for the saga', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { RESERVATION_WAIT_MS: '1' } });
+  });
+  afterAll(() => stack?.stop());
+
+  it('answers 202 pending within the wait limit, and the reservation confirms behind it', async () => {
+    const organizer = await stack.http.user('organizer');
+    const customer = await stack.http.user('customer');
+    const eventId = await stack.http.event(organizer.token);
+    touched.push({ stack, eventId });
+    const accepted = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.status).toBe('pending');
+    expect(accepted.headers.get('location')).toBe(`/api/reservations/${accepted.body.id}`);
+    await expect.poll(async () => (await stack.http.get<Reservation>(`/api/reservations/${accepted.body.id}`, customer.token)).body.status, { timeout: 20_000 }).toBe('confirmed');
+  });
+
+  it('a hold can be paid the moment it is asked for', async () => {
+    const organizer = await stack.http.user('organizer');
+    const customer = await stack.http.user('customer');
+    const eventId = await stack.http.event(organizer.token);
+    touched.push({ stack, eventId });
+    const accepted = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['A-2'] }, customer.token, { Prefer: 'respond-async' });
+    expect(accepted.status).toBe(202);
+    const paid = await stack.http.post<Reservation>(`/api/reservations/${accepted.body.id}/pay`, { paymentToken: 'tok_visa' }, customer.token);
+    expect(paid.status).toBe(200);
+    expect(paid.body.status).toBe('confirmed');
+  });
+});

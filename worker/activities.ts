@@ -12,7 +12,8 @@ export interface ActivityResources {
 
 /** Every activity, each module connected as its own service role. */
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number } = {}): ActivityResources {
-  const max = options.poolSize ?? 10;
+  // Three pools per worker process; keep the sum well under Postgres' 100 connections.
+  const max = options.poolSize ?? 5;
   const handles: DatabaseHandle[] = [connectAs('booking', { max }), connectAs('payments', { max }), connectAs('ticketing', { max })];
   const [booking, payments, ticketing] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const gateway = options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS });

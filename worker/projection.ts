@@ -10,7 +10,11 @@ const database = connectAs('projection', { max: 3 });
 const projection = createProjector(database.sql).start({ onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry') });
 logger.info('projection running');
 
+let stopping = false;
 async function shutdown(signal: string): Promise<void> {
+  // npm start forwards Ctrl-C and then asks again with SIGTERM: stop once.
+  if (stopping) return;
+  stopping = true;
   logger.info({ signal }, 'projection stopping');
   await projection.stop();
   await database.close();

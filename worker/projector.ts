@@ -137,6 +137,30 @@ export function createProjector(sql: postgres.Sql) {
   }
 
   /**
+   * Whether committed outbox rows wait beyond the cursor: rows held back because an older
+   * transaction (anywhere in the cluster) is still open, or not read yet.
+   */
+  async function hasPending(): Promise<boolean> {
+    const [row] = await sql<{ pending: boolean }[]>`
+      SELECT EXISTS (
+        SELECT 1 FROM booking.outbox o LEFT JOIN readmodel.projection_cursors c ON c.name = ${CURSOR}
+        WHERE c.name IS NULL OR (o.txid, o.id) > (c.last_txid, c.last_outbox_id)
+      ) AS pending`;
+    return row?.pending ?? false;
+  }
+
+  /** Catches up until nothing committed is left, or throws after `timeoutMs`. */
+  async function drain(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await catchUp();
+      if (!(await hasPending())) return;
+      if (Date.now() > deadline) throw new Error(`projection still behind after ${timeoutMs} ms: an old transaction holds the outbox back`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
    * Runs until stopped: wakes on NOTIFY from the booking activities, and sweeps every
    * `sweepMs` anyway, so a lost notification only delays a change.
    */
@@ -149,9 +173,11 @@ export function createProjector(sql: postgres.Sql) {
       while (!stopped) {
         running = catchUp().catch((error: unknown) => options.onError?.(error));
         await running;
+        // Rows held back by an older open transaction are retried soon, not at the next sweep.
+        const heldBack = await hasPending().catch(() => false);
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, options.sweepMs ?? 1000).unref();
+          setTimeout(resolve, heldBack ? 20 : (options.sweepMs ?? 1000)).unref();
         });
         // Let the writes that triggered the wake-up settle into one batch.
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -167,5 +193,5 @@ export function createProjector(sql: postgres.Sql) {
     };
   }
 
-  return { applyBatch, catchUp, start };
+  return { applyBatch, catchUp, drain, hasPending, start };
 }

@@ -113,8 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     temporal,
     startWorker,
     async projectionCaughtUp() {
-      // Serializes with the running projector on the cursor row, then drains the rest.
-      while ((await projector.catchUp()) > 0);
+      await projector.drain();
     },
     async invariants(invariantOptions) {
       return (await checkInvariants(owner.sql, invariantOptions)).map((violation) => `${violation.rule}: ${violation.detail}`);
