@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { errorCodeOf, TransportError, type ApiAnswer, type ApiErrorBody } from './http-client.js';
+import type { RunEvent } from './ledger.js';
+import { outcomeOfStatus, type Outcome, type RequestRecord } from './records.js';
+import type { Customer, RunContext } from './run-context.js';
+
+/** What one booking attempt asks for. */
+export interface BookingPlan {
+  event: RunEvent;
+  customer: Customer;
+  /** Reserved seating: the seats. General admission: undefined, and `quantity` tickets. */
+  seatIds?: string[];
+  quantity: number;
+  paymentToken: 'tok_visa' | 'tok_declined';
+  holdThenPay: boolean;
+  respondAsync: boolean;
+  /** Sent as Idempotency-Key; with one, a lost answer can be asked for again safely. */
+  idempotencyKey?: string;
+  sameRequest?: 'keyed' | 'unkeyed';
+}
+
+interface ReservationBody {
+  id?: string;
+  status?: string;
+  failureReason?: string;
+  seats?: string[];
+  units?: string[];
+  quantity?: number;
+}
+
+type Final = { outcome: Outcome; status: number; errorCode?: string; reservationId?: string; seatIds?: string[]; takenSeats?: string[] };
+
+export interface Booked {
+  record: RequestRecord;
+  /** seats_unavailable: the seats someone else has. */
+  takenSeats: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Transport retries of the same keyed request, to learn the outcome of an answer that was lost. */
+const RESEND_ATTEMPTS = 2;
+
+/**
+ * One booking through the public API: POST /api/reservations (with the card, or without it and then
+ * /pay), following a 202 until the reservation settles. Returns its record; the ledger and the
+ * client's seat view learn the outcome.
+ */
+export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> {
+  const start = run.now();
+  let calls = 0;
+  let answeredPending = false;
+  let holdMs: number | undefined;
+  const body = {
+    eventId: plan.event.id,
+    ...(plan.seatIds ? { seats: plan.seatIds } : { quantity: plan.quantity }),
+    ...(plan.holdThenPay ? {} : { paymentToken: plan.paymentToken }),
+  };
+  const headers = {
+    ...(plan.idempotencyKey ? { 'Idempotency-Key': plan.idempotencyKey } : {}),
+    ...(plan.respondAsync ? { Prefer: 'respond-async' } : {}),
+  };
+
+  const post = async (): Promise<ApiAnswer<ReservationBody & ApiErrorBody> | TransportError> => {
+    for (let attempt = 0; ; attempt++) {
+      calls++;
+      try {
+        return await run.api.post<ReservationBody & ApiErrorBody>('/api/reservations', body, plan.customer.token, headers);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (!plan.idempotencyKey || attempt >= RESEND_ATTEMPTS) return error;
+      }
+    }
+  };
+
+  let final: Final;
+  const answer = await post();
+  if (answer instanceof TransportError) {
+    final = { outcome: 'failed', status: 0, errorCode: answer.code };
+  } else if (answer.status === 202 || (answer.status === 201 && answer.body.status === 'held')) {
+    const reservationId = answer.body.id ?? '';
+    let settled = { status: answer.status, body: answer.body };
+    if (answer.status === 202) {
+      answeredPending = true;
+      const followed = await follow(run, reservationId, plan.customer.token, plan.holdThenPay ? ['pending'] : ['pending', 'held']);
+      calls += followed.calls;
+      settled = followed.answer;
+    }
+    if (plan.holdThenPay && settled.body.status === 'held') {
+      holdMs = run.now() - start;
+      const paid = await pay(run, reservationId, plan);
+      calls += paid.calls;
+      settled = paid.answer;
+    }
+    final = finalOf(settled, reservationId);
+  } else {
+    final = finalOf(answer, answer.body.id ?? answer.body.details?.reservation?.id);
+  }
+
+  const end = run.now();
+  const record = run.record({
+    kind: 'reserve',
+    client: plan.customer.index,
+    eventId: plan.event.id,
+    ...(final.reservationId ? { reservationId: final.reservationId } : {}),
+    seats: plan.seatIds?.length ?? plan.quantity,
+    ...(plan.seatIds ? { seatIds: plan.seatIds } : {}),
+    start,
+    end,
+    latencyMs: end - start,
+    status: final.status,
+    outcome: final.outcome,
+    ...(final.errorCode ? { errorCode: final.errorCode } : {}),
+    httpCalls: calls,
+    ...(answeredPending ? { answeredPending } : {}),
+    ...(holdMs !== undefined ? { holdMs } : {}),
+    ...(plan.idempotencyKey ? { idempotencyKey: plan.idempotencyKey } : {}),
+    ...(plan.sameRequest ? { sameRequest: plan.sameRequest } : {}),
+  });
+  if (record.outcome === 'confirmed' && record.reservationId) {
+    run.ledger.confirm(record.reservationId, plan.event.id, final.seatIds ?? plan.seatIds ?? [], record.seats, plan.customer.index, end);
+  }
+  if (final.errorCode === 'pending_timeout' || (final.errorCode === 'client_timeout' && record.reservationId)) run.unresolved.push(record);
+  return { record, takenSeats: final.takenSeats ?? [] };
+}
+
+/** A settled answer (201, 200, 4xx, 5xx, or a polled reservation) → the outcome. */
+function finalOf(answer: { status: number; body: ReservationBody & ApiErrorBody }, reservationId: string | undefined): Final {
+  const id = reservationId ? { reservationId } : {};
+  const seatIds = answer.body.seats ?? answer.body.units;
+  if (answer.status === 200 || answer.status === 201 || answer.status === 202) {
+    return { ...outcomeOfStatus(answer.body.status ?? 'pending', answer.body.failureReason), status: answer.status, ...id, ...(seatIds ? { seatIds } : {}) };
+  }
+  const takenSeats = answer.body.details?.seats;
+  return { outcome: 'failed', status: answer.status, errorCode: errorCodeOf(answer), ...id, ...(takenSeats ? { takenSeats } : {}) };
+}
+
+/** Polls GET /api/reservations/:id while its status is one of `waitWhile`, bounded by --pending-timeout. */
+export async function follow(
+  run: RunContext,
+  reservationId: string,
+  token: string,
+  waitWhile: readonly string[],
+  timeoutMs = run.options.pendingTimeoutMs,
+): Promise<{ answer: { status: number; body: ReservationBody & ApiErrorBody }; calls: number }> {
+  const deadline = run.now() + timeoutMs;
+  let calls = 0;
+  let delay = 100;
+  let last: { status: number; body: ReservationBody & ApiErrorBody } = { status: 202, body: { id: reservationId, status: 'pending' } };
+  while (run.now() < deadline) {
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 1000);
+    calls++;
+    try {
+      const answer = await run.api.get<ReservationBody & ApiErrorBody>(`/api/reservations/${reservationId}`, token);
+      if (answer.status !== 200) {
+        // 404 while the workflow has not written anything yet is possible only for an instant; keep asking.
+        if (answer.status >= 500 || answer.status === 404) continue;
+        return { answer, calls };
+      }
+      last = { status: 202, body: answer.body };
+      if (!waitWhile.includes(answer.body.status ?? 'pending')) return { answer: { status: 200, body: answer.body }, calls };
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+    }
+  }
+  return { answer: last, calls };
+}
+
+/** POST /pay; when its answer is lost, the reservation is followed until it ends. */
+async function pay(run: RunContext, reservationId: string, plan: BookingPlan): Promise<{ answer: { status: number; body: ReservationBody & ApiErrorBody }; calls: number }> {
+  try {
+    const answer = await run.api.post<ReservationBody & ApiErrorBody>(`/api/reservations/${reservationId}/pay`, { paymentToken: plan.paymentToken }, plan.customer.token);
+    return { answer, calls: 1 };
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error;
+    const followed = await follow(run, reservationId, plan.customer.token, ['pending', 'held']);
+    return { answer: followed.answer, calls: followed.calls + 1 };
+  }
+}
+
+/** POST /api/reservations/:id/cancel for a confirmed booking; the ledger and the seat views get the seats back. */
+export async function cancel(run: RunContext, booking: { reservationId: string; eventId: string; seats: number }, customer: Customer): Promise<RequestRecord> {
+  const start = run.now();
+  let status = 0;
+  let errorCode: string | undefined;
+  try {
+    const answer = await run.api.post<{ status?: string } & ApiErrorBody>(`/api/reservations/${booking.reservationId}/cancel`, {}, customer.token);
+    status = answer.status;
+    if (answer.status !== 200 || answer.body.status !== 'cancelled') errorCode = errorCodeOf(answer);
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error;
+    errorCode = error.code;
+  }
+  const end = run.now();
+  if (!errorCode) {
+    const released = run.ledger.cancel(booking.reservationId, end);
+    if (released) for (const view of run.viewsOf(released.eventId)) view.release(released.seatIds);
+  }
+  run.ledger.doneCancelling(booking.reservationId);
+  return run.record({
+    kind: 'cancel',
+    client: customer.index,
+    eventId: booking.eventId,
+    reservationId: booking.reservationId,
+    seats: booking.seats,
+    start,
+    end,
+    latencyMs: end - start,
+    status,
+    outcome: errorCode ? 'failed' : 'cancelled',
+    ...(errorCode ? { errorCode } : {}),
+    httpCalls: 1,
+  });
+}
+
+export const newIdempotencyKey = (): string => `load-${randomUUID()}`;

@@ -1,0 +1,76 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { connectAsOwner } from '../db/client.js';
+import { ApiClient } from './http-client.js';
+import { OptionsError, parseCommandLine, usage } from './options.js';
+import { reportCharts } from './report-charts.js';
+import { renderHtmlReport } from './report-html.js';
+import { exitCodeOf } from './result.js';
+import { runLoad } from './run.js';
+import { SetupError } from './setup.js';
+import { formatSummary } from './summary-table.js';
+
+/** `npm run loadtest -- [options]`: see `--help`. Exit 0: all invariants hold; 1: they do not; 2: it could not run. */
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof OptionsError) && !(error instanceof TypeError)) throw error;
+    console.error(`${error.message}\n\nRun with --help for the options.`);
+    return 2;
+  }
+  if (parsed.help) {
+    console.log(usage);
+    return 0;
+  }
+  const { options } = parsed;
+
+  const probe = new ApiClient(options.baseUrl, { maxSockets: 1, timeoutMs: 5000 });
+  try {
+    const health = await probe.get<unknown>('/healthz');
+    if (health.status !== 200) throw new SetupError(`GET ${options.baseUrl}/healthz answered ${health.status}`);
+  } catch (error) {
+    console.error(`The API at ${options.baseUrl} does not answer (${error instanceof Error ? error.message : String(error)}). Start the stack (npm start) or pass --base-url.`);
+    return 2;
+  } finally {
+    probe.close();
+  }
+
+  const database = connectAsOwner({ url: options.databaseUrl, max: 2 });
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  const temporal = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  try {
+    const result = await runLoad(options, { sql: database.sql, temporal, progress: process.stderr, log: (line) => console.error(`[loadtest] ${line}`) });
+    console.log(formatSummary(result));
+    if (options.out) {
+      await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+      await writeFile(options.out, JSON.stringify(result, null, 1));
+      console.log(`Results: ${options.out}`);
+    }
+    if (options.html) {
+      await mkdir(path.dirname(path.resolve(options.html)), { recursive: true });
+      await writeFile(options.html, renderHtmlReport(result));
+      console.log(`Report: ${options.html}`);
+    }
+    if (options.chartsDir) {
+      await mkdir(options.chartsDir, { recursive: true });
+      const prefix = result.scenario ?? 'custom';
+      for (const chart of reportCharts(result)) await writeFile(path.join(options.chartsDir, `${prefix}-${chart.name}.svg`), chart.svg);
+      console.log(`Charts: ${options.chartsDir}/${prefix}-*.svg`);
+    }
+    return exitCodeOf(result);
+  } catch (error) {
+    if (error instanceof SetupError) {
+      console.error(`Could not set the run up: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await connection.close();
+    await database.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
