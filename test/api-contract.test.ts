@@ -27,7 +27,7 @@ describe('identity', () => {
     expect(registered.status).toBe(201);
     expect(registered.body.user).toMatchObject({ email: email.toLowerCase(), role: 'customer' });
     const [stored] = await stack.owner.sql<{ password_hash: string }[]>`SELECT password_hash FROM identity.users WHERE id = ${registered.body.user.id}`;
-    expect(stored?.password_hash).toMatch(/^\$argon2id\$/);
+    expect(stored?.password_hash).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
     const login = await stack.http.post<{ token: string }>('/api/auth/login', { email, password: 'a long password' });
     expect(login.status).toBe(200);
     const me = await stack.http.get('/api/me', login.body.token);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -60,7 +61,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       async handler(ctx, { body }) {
         const [found] = await db.select().from(users).where(eq(users.email, body.email));
         // Verify against a hash even when the user is unknown, so timing does not reveal accounts.
-        const ok = await verifyPassword(found?.passwordHash ?? DUMMY_HASH, body.password);
+        const ok = await verifyPassword(found?.passwordHash ?? (await dummyHash), body.password);
         if (!found || !ok) throw new InvalidCredentials('Email or password is wrong');
         const user = publicUser(found);
         ctx.body = { user, token: await tokens.issue(user) };
@@ -94,5 +95,5 @@ export function identityRoutes({ db, tokens }: AppDeps) {
   ];
 }
 
-// argon2id hash of a random throw-away password.
-const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$l7Kdv+Aj4K4mUheB/uO2pw$teKWnR/GVeV7VMZuOehSjhcznlYYLBtTPpMtU9eHkx0';
+/** A hash of a random throw-away password, with the current parameters, for unknown emails. */
+const dummyHash = hashPassword(randomUUID());
