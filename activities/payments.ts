@@ -5,7 +5,7 @@ import { CardDeclinedError, type PaymentGateway } from './payment-gateway.js';
 
 export interface ChargeInput {
   reservationId: string;
-  /** `${workflowId}:charge`: a retried activity finds the charge it already made. */
+  /** chargeKeyOf(reservationId): a retried activity finds the charge it already made. */
   idempotencyKey: string;
   amountCents: number;
   currency: string;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { BusinessFailure, failureReasons, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
+import { BusinessFailure, failureReasons, reservationWorkflowId, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
 import { allSeatIds } from '../lib/seating.js';
 
 /** Outbox notifications wake the projection worker; the payload is only a hint. */
@@ -34,7 +34,7 @@ interface ReservationOutcome {
 async function recordReservation(tx: Tx, request: ReservationRecord, outcome: ReservationOutcome): Promise<void> {
   const rows = await tx<{ customer_id: string }[]>`
     INSERT INTO booking.reservations AS r (id, event_id, customer_id, workflow_id, status, seat_ids, quantity, amount_cents, refunded_cents, currency, failure_reason, expires_at)
-    VALUES (${request.reservationId}, ${request.eventId}, ${request.customerId}, ${`reservation-${request.reservationId}`}, ${outcome.status},
+    VALUES (${request.reservationId}, ${request.eventId}, ${request.customerId}, ${reservationWorkflowId(request.reservationId)}, ${outcome.status},
             ${outcome.seatIds}, ${request.quantity}, ${request.amountCents}, ${outcome.refundedCents ?? 0}, ${request.currency},
             ${outcome.failureReason ?? null}, ${outcome.expiresAt?.toISOString() ?? null}::timestamptz)
     ON CONFLICT (id) DO UPDATE SET

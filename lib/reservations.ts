@@ -30,6 +30,8 @@ export const failureReasons = {
 } as const satisfies Record<BusinessFailureType, string>;
 
 export const reservationWorkflowId = (reservationId: string): string => `reservation-${reservationId}`;
+/** The payment's idempotency key: the saga charges under it, every cancellation refunds it. */
+export const chargeKeyOf = (reservationId: string): string => `${reservationWorkflowId(reservationId)}:charge`;
 export const cancellationWorkflowId = (reservationId: string): string => `reservation-${reservationId}-cancellation`;
 export const eventCancellationWorkflowId = (eventId: string): string => `event-${eventId}-cancellation`;
 export const checkInWorkflowId = (code: string): string => `check-in-${code}`;

@@ -1,6 +1,6 @@
 import { CancellationScope, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CancellationResult, ReservationRecord } from '../lib/reservations.js';
-import { reservationWorkflowId } from '../lib/reservations.js';
+import { chargeKeyOf } from '../lib/reservations.js';
 import { ReservationStatusKey } from '../lib/search-attributes.js';
 import { compensations } from './activity-presets.js';
 
@@ -11,7 +11,7 @@ import { compensations } from './activity-presets.js';
 export async function reservationCancellation(request: ReservationRecord): Promise<CancellationResult> {
   return CancellationScope.nonCancellable(async () => {
     await compensations.voidTickets({ reservationId: request.reservationId });
-    const refundedCents = await compensations.refundPayment({ reservationId: request.reservationId, chargeKey: `${reservationWorkflowId(request.reservationId)}:charge` });
+    const refundedCents = await compensations.refundPayment({ reservationId: request.reservationId, chargeKey: chargeKeyOf(request.reservationId) });
     await compensations.releaseSeats({ request, status: 'cancelled', refundedCents });
     upsertSearchAttributes([{ key: ReservationStatusKey, value: 'cancelled' }]);
     return { status: 'cancelled', refundedCents };

@@ -78,7 +78,7 @@ function present(view: {
   };
 }
 
-const fromSnapshot = (snapshot: ReservationSnapshot) => present({ ...snapshot, seats: snapshot.seats });
+const fromSnapshot = (snapshot: ReservationSnapshot) => present(snapshot);
 
 /** Turns a failed saga into the contract's error; other outcomes pass. */
 function throwIfFailed(snapshot: ReservationSnapshot): void {
