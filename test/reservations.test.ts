@@ -149,6 +149,22 @@ describe('holds', () => {
     expect((await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, customer.token)).status).toBe(200);
   });
 
+  it('cancelling undoes a charge and tickets left by an attempt the workflow never saw', async () => {
+    const eventId = await newEvent(undefined, 1500);
+    const held = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['C-1'] }, customer.token);
+    expect(held.status).toBe(201);
+    // What a local activity of a failed workflow task, or of a worker that died, leaves behind.
+    await stack.owner.sql`
+      INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference)
+      VALUES (${`reservation-${held.body.id}:charge`}, ${held.body.id}, 1500, 'EUR', 'captured', 'ch_lost_attempt')`;
+    await stack.owner.sql`INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id) VALUES (${`lost-${held.body.id}`}, ${held.body.id}, ${eventId}, 'C-1')`;
+    const cancelled = await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, customer.token);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', refundedCents: 1500 });
+    expect(await refunds(held.body.id)).toEqual([{ amount_cents: 1500 }]);
+    const [ticket] = await stack.owner.sql<{ status: string }[]>`SELECT status FROM ticketing.tickets WHERE code = ${`lost-${held.body.id}`}`;
+    expect(ticket?.status).toBe('void');
+  });
+
   it('cancelling a hold releases the seats without any charge', async () => {
     const eventId = await newEvent();
     const held = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['B-2', 'B-3'] }, customer.token);

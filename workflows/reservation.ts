@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { BusinessFailure, failureReasons, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { BusinessFailure, chargeKeyOf, failureReasons, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { compensations, payments, seats, tickets } from './activity-presets.js';
 import { cancelSignal, cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
@@ -20,7 +20,7 @@ type Ending = { status: 'failed' | 'expired' | 'cancelled'; failureReason?: stri
  * step fails, or the customer cancels, the steps already taken are undone in reverse order.
  */
 export async function reservation(request: ReservationRequest): Promise<ReservationSnapshot> {
-  const chargeKey = `${workflowInfo().workflowId}:charge`;
+  const chargeKey = chargeKeyOf(request.reservationId);
   const state: ReservationSnapshot = {
     id: request.reservationId,
     workflowId: workflowInfo().workflowId,
@@ -77,14 +77,22 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
   }
 
-  // Each compensation is registered before its step: the step may have done its work and still
-  // report a failure (a timeout after the commit). Every compensation is safe if its step never ran.
-  const undo: Array<() => Promise<void>> = [];
+  // Once the seats are held, an ending other than confirmed undoes every later step, whether or not
+  // this run of the code reached it: a step may have done its work and still report a failure (a
+  // timeout after the commit), and a local activity's work survives a workflow task that failed or a
+  // worker that died, while the retried task can take another path (a cancel signal now seen
+  // first). Every compensation is idempotent and safe when its step never ran. A seat-lock that
+  // fails on business grounds proves no later step ran: a hold made by an earlier attempt would
+  // have been found again.
+  let seatsHeld = false;
   async function compensate(ending: Ending): Promise<ReservationSnapshot> {
     state.failureReason = ending.failureReason;
     // Not cancellable: cancelling the workflow must not skip the undo steps.
     await CancellationScope.nonCancellable(async () => {
-      for (const step of [...undo].reverse()) await step();
+      if (seatsHeld) {
+        await compensations.voidTickets({ reservationId: request.reservationId });
+        state.refundedCents = await compensations.refundPayment({ reservationId: request.reservationId, chargeKey });
+      }
       await compensations.releaseSeats({ request: withoutToken(request), status: ending.status, refundedCents: state.refundedCents, ...(ending.failureReason ? { failureReason: ending.failureReason } : {}) });
     });
     setStatus(ending.status);
@@ -95,6 +103,7 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
   try {
     const hold = await seats.holdSeats(withoutToken(request, paymentToken));
     state.seats = hold.seatIds;
+    seatsHeld = true;
     if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
 
     if (request.paymentToken === undefined && paymentToken === undefined) {
@@ -106,15 +115,9 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     }
     if (cancelRequested) return await cancelled();
 
-    undo.push(async () => {
-      state.refundedCents = await compensations.refundPayment({ reservationId: request.reservationId, chargeKey });
-    });
     await payments.chargePayment({ reservationId: request.reservationId, idempotencyKey: chargeKey, amountCents: request.amountCents, currency: request.currency, paymentToken: paymentToken ?? '' });
     if (cancelRequested) return await cancelled();
 
-    undo.push(async () => {
-      await compensations.voidTickets({ reservationId: request.reservationId });
-    });
     state.tickets = await tickets.issueTickets({ reservationId: request.reservationId, eventId: request.eventId, seatIds: state.seats });
     if (cancelRequested) return await cancelled();
 
