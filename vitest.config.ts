@@ -2,6 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_test';
 
+/** Booking, payments and ticketing each in a database of its own, as two-phase commit is meant to be tried. */
+function serviceDatabase(service: 'booking' | 'payments' | 'ticketing'): string {
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `${url.pathname}_${service}`;
+  url.username = `boxoffice_${service}`;
+  url.password = '';
+  return url.toString();
+}
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -17,6 +26,9 @@ export default defineConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       DATABASE_URL: testDatabaseUrl,
+      BOOKING_DATABASE_URL: serviceDatabase('booking'),
+      PAYMENTS_DATABASE_URL: serviceDatabase('payments'),
+      TICKETING_DATABASE_URL: serviceDatabase('ticketing'),
       TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
       TEMPORAL_NAMESPACE: 'default',
     },

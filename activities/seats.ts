@@ -14,9 +14,13 @@ export interface HoldResult {
 type Tx = postgres.TransactionSql;
 type SeatChange = { id: string; status: 'available' | 'held' | 'sold' };
 
-async function appendOutbox(tx: Tx, eventId: string, kind: 'seats' | 'reservation', payload: Record<string, unknown>): Promise<void> {
+/**
+ * Records a change for the projection. The NOTIFY only wakes it early; a transaction to be prepared
+ * may not NOTIFY (Postgres refuses), so the two-phase path notifies after COMMIT PREPARED.
+ */
+async function appendOutbox(tx: Tx, eventId: string, kind: 'seats' | 'reservation', payload: Record<string, unknown>, notify = true): Promise<void> {
   await tx`INSERT INTO booking.outbox (event_id, kind, payload) VALUES (${eventId}, ${kind}, ${JSON.stringify(payload)}::jsonb)`;
-  await tx`SELECT pg_notify(${OUTBOX_CHANNEL}, ${eventId})`;
+  if (notify) await tx`SELECT pg_notify(${OUTBOX_CHANNEL}, ${eventId})`;
 }
 
 interface ReservationOutcome {
@@ -31,7 +35,7 @@ interface ReservationOutcome {
  * Inserts or moves the reservation row to `outcome`, and reports the change to the outbox. A terminal
  * row is never moved back: `released` rows are tombstones that a late holdSeats respects.
  */
-async function recordReservation(tx: Tx, request: ReservationRecord, outcome: ReservationOutcome): Promise<void> {
+async function recordReservation(tx: Tx, request: ReservationRecord, outcome: ReservationOutcome, notify = true): Promise<void> {
   const rows = await tx<{ customer_id: string }[]>`
     INSERT INTO booking.reservations AS r (id, event_id, customer_id, workflow_id, status, seat_ids, quantity, amount_cents, refunded_cents, currency, failure_reason, expires_at)
     VALUES (${request.reservationId}, ${request.eventId}, ${request.customerId}, ${reservationWorkflowId(request.reservationId)}, ${outcome.status},
@@ -54,7 +58,7 @@ async function recordReservation(tx: Tx, request: ReservationRecord, outcome: Re
       amountCents: request.amountCents,
       refundedCents: outcome.refundedCents ?? 0,
       ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
-    });
+    }, notify);
   }
 }
 
@@ -83,7 +87,10 @@ async function ensureInventory(tx: Tx, request: ReservationRequest): Promise<voi
   }
 }
 
-async function claimReservedSeats(tx: Tx, request: ReservationRequest): Promise<{ claimed: string[]; taken: string[] }> {
+/** The status claimed seats take: held by the saga's first step, sold outright under two-phase commit. */
+type ClaimedStatus = 'held' | 'sold';
+
+async function claimReservedSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus = 'held'): Promise<{ claimed: string[]; taken: string[] }> {
   // Lock in one order (seat id) so two overlapping requests queue instead of deadlocking.
   const rows = await tx<{ seat_id: string; status: string }[]>`
     SELECT seat_id, status FROM booking.seats
@@ -93,16 +100,16 @@ async function claimReservedSeats(tx: Tx, request: ReservationRequest): Promise<
   const taken = request.seatIds.filter((id) => !free.has(id));
   if (taken.length > 0) return { claimed: [], taken };
   await tx`
-    UPDATE booking.seats SET status = 'held', reservation_id = ${request.reservationId}, updated_at = now()
+    UPDATE booking.seats SET status = ${as}, reservation_id = ${request.reservationId}, updated_at = now()
     WHERE event_id = ${request.eventId} AND seat_id = ANY(${request.seatIds}::text[])`;
   return { claimed: request.seatIds, taken: [] };
 }
 
-async function claimGeneralAdmission(tx: Tx, request: ReservationRequest): Promise<string[]> {
+async function claimGeneralAdmission(tx: Tx, request: ReservationRequest, as: ClaimedStatus = 'held'): Promise<string[]> {
   // Start at a random position: everyone racing for the lowest free unit is the slowest pattern.
   const start = 1 + Math.floor(Math.random() * request.capacity);
   const pick = (from: number, to: number, limit: number) => tx<{ seat_id: string }[]>`
-    UPDATE booking.seats SET status = 'held', reservation_id = ${request.reservationId}, updated_at = now()
+    UPDATE booking.seats SET status = ${as}, reservation_id = ${request.reservationId}, updated_at = now()
     WHERE (event_id, seat_id) IN (
       SELECT event_id, seat_id FROM booking.seats
       WHERE event_id = ${request.eventId} AND status = 'available' AND position >= ${from} AND position < ${to}
@@ -117,6 +124,26 @@ class SeatsTaken extends Error {
   constructor(readonly failure: ApplicationFailure) {
     super(failure.message);
   }
+}
+
+const eventClosed = () => new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.EventClosed, message: 'The event is no longer on sale', nonRetryable: true }));
+
+/** Claims exactly the requested seats (or quantity), all or nothing, or throws SeatsTaken. */
+async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus): Promise<string[]> {
+  if (request.seating === 'reserved') {
+    const result = await claimReservedSeats(tx, request, as);
+    if (result.taken.length > 0) {
+      throw new SeatsTaken(
+        ApplicationFailure.create({ type: BusinessFailure.SeatsUnavailable, message: `Seats no longer available: ${result.taken.join(', ')}`, nonRetryable: true, details: [result.taken] }),
+      );
+    }
+    return result.claimed;
+  }
+  const claimed = await claimGeneralAdmission(tx, request, as);
+  if (claimed.length < request.quantity) {
+    throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }));
+  }
+  return claimed;
 }
 
 /** Seat-lock activities: the booking schema only, through the booking role. */
@@ -139,24 +166,8 @@ export function createSeatActivities(sql: postgres.Sql) {
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
-          if (inventory?.closed) {
-            throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.EventClosed, message: 'The event is no longer on sale', nonRetryable: true }));
-          }
-          let claimed: string[];
-          if (request.seating === 'reserved') {
-            const result = await claimReservedSeats(tx, request);
-            if (result.taken.length > 0) {
-              throw new SeatsTaken(
-                ApplicationFailure.create({ type: BusinessFailure.SeatsUnavailable, message: `Seats no longer available: ${result.taken.join(', ')}`, nonRetryable: true, details: [result.taken] }),
-              );
-            }
-            claimed = result.claimed;
-          } else {
-            claimed = await claimGeneralAdmission(tx, request);
-            if (claimed.length < request.quantity) {
-              throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }));
-            }
-          }
+          if (inventory?.closed) throw eventClosed();
+          const claimed = await claimSeats(tx, request, 'held');
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })) });
           return { seatIds: claimed, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };
@@ -233,3 +244,73 @@ export function createSeatActivities(sql: postgres.Sql) {
 }
 
 export type SeatActivities = ReturnType<typeof createSeatActivities>;
+
+/** What the booking participant of a two-phase commit prepared. */
+export interface PreparedSale {
+  seatIds: string[];
+  /** How long the seat rows took to lock (waiting behind other transactions included). */
+  lockWaitMs: number;
+  /** When the seat rows were locked (epoch ms): they stay locked until COMMIT/ROLLBACK PREPARED. */
+  lockedAt: number;
+}
+
+const isLockTimeout = (error: unknown): boolean => (error as { code?: string } | undefined)?.code === '55P03';
+
+/**
+ * The booking store as a two-phase-commit participant (activities/two-phase-commit.ts): the same
+ * checks and rows as the saga's seat-lock and confirmation, with no intermediate state. The seats
+ * go straight to sold inside a transaction that is prepared, not committed, and stay locked until
+ * the coordinator's decision.
+ */
+export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTimeoutMs: number }) {
+  return {
+    /** Sells the seats in a transaction prepared as `gid`; a business failure prepares nothing. */
+    async prepare(request: ReservationRequest, gid: string): Promise<PreparedSale> {
+      try {
+        return await sql.begin(async (tx) => {
+          await tx.unsafe(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs)}`);
+          const current = await lockReservation(tx, request.reservationId);
+          if (current !== undefined) {
+            throw ApplicationFailure.create({ type: 'ReservationClosed', message: `Reservation is already ${current}`, nonRetryable: true });
+          }
+          await ensureInventory(tx, request);
+          const asked = Date.now();
+          const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
+          if (inventory?.closed) throw eventClosed();
+          const seatIds = await claimSeats(tx, request, 'sold');
+          const lockedAt = Date.now();
+          await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
+          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })) }, false);
+          await tx.prepare(gid);
+          return { seatIds, lockWaitMs: lockedAt - asked, lockedAt };
+        });
+      } catch (error) {
+        if (error instanceof SeatsTaken) throw error.failure;
+        if (isLockTimeout(error)) {
+          throw ApplicationFailure.create({
+            type: BusinessFailure.SeatsUnavailable,
+            message: `Seats are locked by a booking that has not finished after ${options.lockTimeoutMs} ms`,
+            nonRetryable: true,
+            details: [request.seatIds],
+          });
+        }
+        throw error;
+      }
+    },
+
+    /** A reservation that two-phase commit could not book, recorded as failed (a tombstone). */
+    async recordFailure(request: ReservationRecord, failureReason: string): Promise<void> {
+      await sql.begin(async (tx) => {
+        await lockReservation(tx, request.reservationId);
+        await recordReservation(tx, request, { status: 'failed', seatIds: request.seatIds, failureReason });
+      });
+    },
+
+    /** Wakes the projection once a prepared sale is committed (a prepared transaction cannot NOTIFY). */
+    async announce(eventId: string): Promise<void> {
+      await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${eventId})`;
+    },
+  };
+}
+
+export type SeatSaleParticipant = ReturnType<typeof createSeatSaleParticipant>;

@@ -8,7 +8,10 @@ import type { Metrics } from './metrics.js';
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
   config: Config;
+  /** The shared database: identity, the catalogue and the read model. */
   db: Database;
+  /** Read-only views of the stores that may live elsewhere: reservations, and tickets. */
+  stores: { booking: Database; ticketing: Database };
   temporal: Client;
   tokens: Tokens;
   metrics: Metrics;

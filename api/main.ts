@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { connectAs } from '../db/client.js';
+import { connectServiceToStores } from '../db/client.js';
 import { createApp } from './app.js';
 import { Tokens } from './auth.js';
 import { attachLiveFeed } from './live-feed.js';
@@ -9,14 +9,16 @@ import { createMetrics } from './metrics.js';
 
 const cfg = config();
 const logger = createLogger('api');
-const database = connectAs('api', { max: 10 });
+// Identity, catalogue and read model in the shared database; reservations and tickets read where they live.
+const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 10 });
 const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
 const metrics = createMetrics();
 const { app } = createApp({
   config: cfg,
-  db: database.db,
+  db: database.of('shared').db,
+  stores: { booking: database.of('booking').db, ticketing: database.of('ticketing').db },
   temporal,
   tokens,
   metrics,
@@ -24,7 +26,7 @@ const { app } = createApp({
 });
 
 const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
-const liveFeed = await attachLiveFeed(server, { sql: database.sql, tokens, logger, config: cfg, registry: metrics.registry });
+const liveFeed = await attachLiveFeed(server, { sql: database.of('shared').sql, tokens, logger, config: cfg, registry: metrics.registry });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

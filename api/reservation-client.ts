@@ -34,6 +34,8 @@ export function reservationIdFor(customerId: string, idempotencyKey: string | un
 
 export const requestHash = (body: unknown): string => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
+export type BookingProtocol = Config['BOOKING_PROTOCOL'];
+
 export type StartOutcome = { kind: 'settled'; snapshot: ReservationSnapshot } | { kind: 'pending'; reservationId: string; workflowId: string };
 
 const sleep = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
@@ -53,10 +55,12 @@ export class ReservationClient {
    * Starts the reservation's saga (or joins it, for a repeated Idempotency-Key) and waits, up to
    * `waitMs`, until it is held or over.
    */
-  async start(request: ReservationRequest, waitMs: number): Promise<StartOutcome> {
+  async start(request: ReservationRequest, waitMs: number, protocol: BookingProtocol = this.cfg.BOOKING_PROTOCOL): Promise<StartOutcome> {
     const workflowId = reservationWorkflowId(request.reservationId);
     const pending: StartOutcome = { kind: 'pending', reservationId: request.reservationId, workflowId };
-    const operation = new WithStartWorkflowOperation<typeof reservation>('reservation', {
+    // Both workflows take the same request and answer the same messages (workflows/index.ts).
+    const workflowType = protocol === '2pc' ? 'twoPhaseReservation' : 'reservation';
+    const operation = new WithStartWorkflowOperation<typeof reservation>(workflowType, {
       workflowId,
       taskQueue: this.cfg.TASK_QUEUE,
       args: [request],
@@ -74,7 +78,7 @@ export class ReservationClient {
     });
     if (waitMs <= 0) {
       // Prefer: respond-async: start (or find) the saga and answer at once.
-      await this.workflows.start<typeof reservation>('reservation', operation.options).catch((error: unknown) => {
+      await this.workflows.start<typeof reservation>(workflowType, operation.options).catch((error: unknown) => {
         // Already started, or already over: either way the client polls the Location.
         if (!(error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error))) throw error;
       });

@@ -1,10 +1,11 @@
 import type postgres from 'postgres';
 
 /**
- * The promises Boxoffice makes, checked across every schema with the owner connection:
- * no seat held or sold twice or by a dead reservation, every confirmed reservation charged exactly
- * once with one valid ticket per seat, nothing charged or ticketed for any other. Used after tests,
- * by the load script and by `npm run verify`.
+ * The promises Boxoffice makes, checked across every store with owner connections: no seat held or
+ * sold twice or by a dead reservation, every confirmed reservation charged exactly once with one
+ * valid ticket per seat, nothing charged or ticketed for any other. Booking, payments and ticketing
+ * may live in separate databases, so the cross-store rules compare rows here rather than join.
+ * Used after tests, by the load script and by `npm run verify`.
  */
 export interface InvariantOptions {
   /** Only these events (default: all). */
@@ -20,107 +21,146 @@ export interface Violation {
   detail: string;
 }
 
-type Check = { rule: string; query: (events: string[] | null) => postgres.PendingQuery<postgres.Row[]> };
+/** Owner connections to each store; the same one may serve several. */
+export interface InvariantStores {
+  shared: postgres.Sql;
+  booking: postgres.Sql;
+  payments: postgres.Sql;
+  ticketing: postgres.Sql;
+}
 
-export async function checkInvariants(sql: postgres.Sql, options: InvariantOptions = {}): Promise<Violation[]> {
+type Row = Record<string, unknown>;
+const MAX_DETAILS = 20;
+
+function report(violations: Violation[], rule: string, rows: Row[]): void {
+  for (const row of rows.slice(0, MAX_DETAILS)) violations.push({ rule, detail: JSON.stringify(row) });
+  if (rows.length > MAX_DETAILS) violations.push({ rule, detail: `... and ${rows.length - MAX_DETAILS} more` });
+}
+
+/** `column` is one of the events, or true when every event is in scope. */
+const scopeTo = (events: string[] | null) => (sql: postgres.Sql, column: string) => (events ? sql`${sql.unsafe(column)} = ANY(${events}::uuid[])` : sql`true`);
+
+const ENDED = new Set(['failed', 'expired', 'cancelled']);
+
+export async function checkInvariants(stores: InvariantStores, options: InvariantOptions = {}): Promise<Violation[]> {
+  const { booking, payments, ticketing } = stores;
   const events = options.eventIds ?? null;
-  const inScope = (column: string) => (events ? sql`${sql.unsafe(column)} = ANY(${events}::uuid[])` : sql`true`);
+  const inScope = scopeTo(events);
+  const violations: Violation[] = [];
 
-  const checks: Check[] = [
-    {
-      rule: 'a seat is held or sold for a reservation that is over',
-      query: () => sql`
-        SELECT s.event_id, s.seat_id, s.status, r.id, r.status AS reservation_status
-        FROM booking.seats s LEFT JOIN booking.reservations r ON r.id = s.reservation_id
-        WHERE s.status <> 'available' AND ${inScope('s.event_id')}
-          AND (r.id IS NULL OR r.status IN ('failed', 'expired', 'cancelled') OR (s.status = 'sold' AND r.status <> 'confirmed'))`,
-    },
-    {
-      rule: 'a confirmed reservation does not hold exactly its seats as sold',
-      query: () => sql`
-        SELECT r.id, r.quantity, count(s.seat_id) FILTER (WHERE s.status = 'sold') AS sold
-        FROM booking.reservations r LEFT JOIN booking.seats s ON s.reservation_id = r.id
-        WHERE r.status = 'confirmed' AND ${inScope('r.event_id')}
-        GROUP BY r.id, r.quantity HAVING count(s.seat_id) FILTER (WHERE s.status = 'sold') <> r.quantity`,
-    },
-    {
-      rule: 'a confirmed reservation is not charged exactly its amount, once',
-      query: () => sql`
-        SELECT r.id, r.amount_cents, coalesce(c.captured, 0) AS captured, coalesce(c.charges, 0) AS charges, coalesce(f.refunded, 0) AS refunded
-        FROM booking.reservations r
-        LEFT JOIN (SELECT reservation_id, sum(amount_cents) AS captured, count(*) AS charges FROM payments.charges WHERE status = 'captured' GROUP BY reservation_id) c ON c.reservation_id = r.id
-        LEFT JOIN (SELECT reservation_id, sum(amount_cents) AS refunded FROM payments.refunds GROUP BY reservation_id) f ON f.reservation_id = r.id
-        WHERE r.status = 'confirmed' AND ${inScope('r.event_id')}
-          AND (coalesce(c.charges, 0) <> 1 OR coalesce(c.captured, 0) - coalesce(f.refunded, 0) <> r.amount_cents)`,
-    },
-    {
-      rule: 'a confirmed reservation does not have one valid ticket per seat',
-      query: () => sql`
-        SELECT r.id, r.quantity, count(t.code) AS tickets
-        FROM booking.reservations r LEFT JOIN ticketing.tickets t ON t.reservation_id = r.id AND t.status IN ('valid', 'used')
-        WHERE r.status = 'confirmed' AND ${inScope('r.event_id')}
-        GROUP BY r.id, r.quantity HAVING count(t.code) <> r.quantity`,
-    },
-    {
-      rule: 'a failed, expired or cancelled reservation kept a net charge',
-      query: () => sql`
-        SELECT r.id, r.status, coalesce(c.captured, 0) - coalesce(f.refunded, 0) AS net
-        FROM booking.reservations r
-        LEFT JOIN (SELECT reservation_id, sum(amount_cents) AS captured FROM payments.charges WHERE status = 'captured' GROUP BY reservation_id) c ON c.reservation_id = r.id
-        LEFT JOIN (SELECT reservation_id, sum(amount_cents) AS refunded FROM payments.refunds GROUP BY reservation_id) f ON f.reservation_id = r.id
-        WHERE r.status IN ('failed', 'expired', 'cancelled') AND ${inScope('r.event_id')}
-          AND coalesce(c.captured, 0) - coalesce(f.refunded, 0) <> 0`,
-    },
-    {
-      rule: 'a failed, expired or cancelled reservation kept a valid ticket',
-      query: () => sql`
-        SELECT r.id, r.status, t.code FROM booking.reservations r JOIN ticketing.tickets t ON t.reservation_id = r.id
-        WHERE r.status IN ('failed', 'expired', 'cancelled') AND t.status = 'valid' AND ${inScope('r.event_id')}`,
-    },
-    {
-      rule: 'a charge or ticket exists for no reservation',
-      query: () => sql`
-        SELECT 'charge' AS kind, c.reservation_id FROM payments.charges c LEFT JOIN booking.reservations r ON r.id = c.reservation_id
-        WHERE c.status = 'captured' AND r.id IS NULL AND NOT EXISTS (SELECT 1 FROM payments.refunds f WHERE f.charge_key = c.idempotency_key)
-        UNION ALL
-        SELECT 'ticket', t.reservation_id FROM ticketing.tickets t LEFT JOIN booking.reservations r ON r.id = t.reservation_id
-        WHERE t.status = 'valid' AND r.id IS NULL AND ${inScope('t.event_id')}`,
-    },
-  ];
-  if (options.settled) {
-    checks.push({
-      rule: 'a reservation is still pending or held',
-      query: () => sql`SELECT id, status FROM booking.reservations WHERE status IN ('pending', 'held') AND ${inScope('event_id')}`,
-    });
+  report(
+    violations,
+    'a seat is held or sold for a reservation that is over',
+    await booking`
+      SELECT s.event_id, s.seat_id, s.status, r.id, r.status AS reservation_status
+      FROM booking.seats s LEFT JOIN booking.reservations r ON r.id = s.reservation_id
+      WHERE s.status <> 'available' AND ${inScope(booking, 's.event_id')}
+        AND (r.id IS NULL OR r.status IN ('failed', 'expired', 'cancelled') OR (s.status = 'sold' AND r.status <> 'confirmed'))`,
+  );
+  report(
+    violations,
+    'a confirmed reservation does not hold exactly its seats as sold',
+    await booking`
+      SELECT r.id, r.quantity, count(s.seat_id) FILTER (WHERE s.status = 'sold') AS sold
+      FROM booking.reservations r LEFT JOIN booking.seats s ON s.reservation_id = r.id
+      WHERE r.status = 'confirmed' AND ${inScope(booking, 'r.event_id')}
+      GROUP BY r.id, r.quantity HAVING count(s.seat_id) FILTER (WHERE s.status = 'sold') <> r.quantity`,
+  );
+
+  const reservations = await booking<{ id: string; status: string; amount_cents: number; quantity: number }[]>`
+    SELECT id, status, amount_cents, quantity FROM booking.reservations WHERE ${inScope(booking, 'event_id')}`;
+  const money = new Map(
+    (
+      await payments<{ reservation_id: string; captured: number; charges: number; refunded: number }[]>`
+        SELECT c.reservation_id, c.captured::int, c.charges::int, coalesce(f.refunded, 0)::int AS refunded
+        FROM (SELECT reservation_id, sum(amount_cents) AS captured, count(*) AS charges FROM payments.charges WHERE status = 'captured' GROUP BY reservation_id) c
+        LEFT JOIN (SELECT reservation_id, sum(amount_cents) AS refunded FROM payments.refunds GROUP BY reservation_id) f ON f.reservation_id = c.reservation_id`
+    ).map((row) => [row.reservation_id, row]),
+  );
+  const ticketCounts = new Map(
+    (
+      await ticketing<{ reservation_id: string; issued: number; valid: number }[]>`
+        SELECT reservation_id, count(*) FILTER (WHERE status IN ('valid', 'used'))::int AS issued, count(*) FILTER (WHERE status = 'valid')::int AS valid
+        FROM ticketing.tickets WHERE ${inScope(ticketing, 'event_id')} GROUP BY reservation_id`
+    ).map((row) => [row.reservation_id, row]),
+  );
+
+  const wrongCharge: Row[] = [];
+  const wrongTickets: Row[] = [];
+  const keptCharge: Row[] = [];
+  const keptTicket: Row[] = [];
+  for (const reservation of reservations) {
+    const paid = money.get(reservation.id) ?? { captured: 0, charges: 0, refunded: 0 };
+    const issued = ticketCounts.get(reservation.id) ?? { issued: 0, valid: 0 };
+    if (reservation.status === 'confirmed') {
+      if (paid.charges !== 1 || paid.captured - paid.refunded !== reservation.amount_cents) wrongCharge.push({ id: reservation.id, amount_cents: reservation.amount_cents, ...paid });
+      if (issued.issued !== reservation.quantity) wrongTickets.push({ id: reservation.id, quantity: reservation.quantity, tickets: issued.issued });
+    } else if (ENDED.has(reservation.status)) {
+      if (paid.captured - paid.refunded !== 0) keptCharge.push({ id: reservation.id, status: reservation.status, net: paid.captured - paid.refunded });
+      if (issued.valid > 0) keptTicket.push({ id: reservation.id, status: reservation.status, valid: issued.valid });
+    }
   }
-  if (options.readModel) {
-    checks.push(
-      {
-        rule: 'the read model’s seat states differ from the booking schema',
-        query: () => sql`
-          (SELECT event_id, seat_id, status::text FROM booking.seats WHERE status <> 'available' AND ${inScope('event_id')}
-           EXCEPT SELECT event_id, seat_id, status::text FROM readmodel.seat_states WHERE ${inScope('event_id')})
-          UNION ALL
-          (SELECT event_id, seat_id, status::text FROM readmodel.seat_states WHERE ${inScope('event_id')}
-           EXCEPT SELECT event_id, seat_id, status::text FROM booking.seats WHERE status <> 'available' AND ${inScope('event_id')})`,
-      },
-      {
-        rule: 'the read model’s counts differ from the booking schema',
-        query: () => sql`
-          SELECT s.event_id, s.held, s.sold, a.held AS read_held, a.sold AS read_sold FROM (
-            SELECT event_id, count(*) FILTER (WHERE status = 'held') AS held, count(*) FILTER (WHERE status = 'sold') AS sold
-            FROM booking.seats WHERE ${inScope('event_id')} GROUP BY event_id) s
-          LEFT JOIN readmodel.event_availability a ON a.event_id = s.event_id
-          WHERE coalesce(a.held, 0) <> s.held OR coalesce(a.sold, 0) <> s.sold`,
-      },
+  report(violations, 'a confirmed reservation is not charged exactly its amount, once', wrongCharge);
+  report(violations, 'a confirmed reservation does not have one valid ticket per seat', wrongTickets);
+  report(violations, 'a failed, expired or cancelled reservation kept a net charge', keptCharge);
+  report(violations, 'a failed, expired or cancelled reservation kept a valid ticket', keptTicket);
+
+  // Orphans: a net charge or a valid ticket whose reservation the booking store has never heard of.
+  const netCharged = [...money.values()].filter((row) => row.captured - row.refunded !== 0).map((row) => row.reservation_id);
+  const ticketed = [...ticketCounts.entries()].filter(([, row]) => row.valid > 0).map(([id]) => id);
+  const candidates = [...new Set([...netCharged, ...ticketed])];
+  const known = new Set(
+    candidates.length === 0 ? [] : (await booking<{ id: string }[]>`SELECT id FROM booking.reservations WHERE id = ANY(${candidates}::uuid[])`).map((row) => row.id),
+  );
+  // A charge cannot be scoped by event: only unscoped checks report orphan charges.
+  const orphans = [
+    ...(events ? [] : netCharged.filter((id) => !known.has(id)).map((id) => ({ kind: 'charge', reservation_id: id }))),
+    ...ticketed.filter((id) => !known.has(id)).map((id) => ({ kind: 'ticket', reservation_id: id })),
+  ];
+  report(violations, 'a charge or ticket exists for no reservation', orphans);
+
+  if (options.settled) {
+    report(
+      violations,
+      'a reservation is still pending or held',
+      await booking`SELECT id, status FROM booking.reservations WHERE status IN ('pending', 'held') AND ${inScope(booking, 'event_id')}`,
     );
   }
+  if (options.readModel) violations.push(...(await readModelViolations(stores, events)));
+  return violations;
+}
 
+/** Where the read model differs from the booking store (none once the projection has caught up). */
+export async function readModelViolations(stores: Pick<InvariantStores, 'booking' | 'shared'>, events: string[] | null): Promise<Violation[]> {
+  const { booking, shared } = stores;
+  const inScope = scopeTo(events);
   const violations: Violation[] = [];
-  for (const check of checks) {
-    const rows = await check.query(events);
-    for (const row of rows.slice(0, 20)) violations.push({ rule: check.rule, detail: JSON.stringify(row) });
-    if (rows.length > 20) violations.push({ rule: check.rule, detail: `... and ${rows.length - 20} more` });
-  }
+  const truth = await booking<{ event_id: string; seat_id: string; status: string }[]>`
+    SELECT event_id, seat_id, status::text FROM booking.seats WHERE status <> 'available' AND ${inScope(booking, 'event_id')}`;
+  const projected = await shared<{ event_id: string; seat_id: string; status: string }[]>`
+    SELECT event_id, seat_id, status::text FROM readmodel.seat_states WHERE ${inScope(shared, 'event_id')}`;
+  const key = (row: { event_id: string; seat_id: string; status: string }) => `${row.event_id} ${row.seat_id} ${row.status}`;
+  const truthKeys = new Set(truth.map(key));
+  const projectedKeys = new Set(projected.map(key));
+  report(violations, 'the read model’s seat states differ from the booking schema', [
+    ...truth.filter((row) => !projectedKeys.has(key(row))).map((row) => ({ ...row, in: 'booking only' })),
+    ...projected.filter((row) => !truthKeys.has(key(row))).map((row) => ({ ...row, in: 'read model only' })),
+  ]);
+
+  const counts = await booking<{ event_id: string; held: number; sold: number }[]>`
+    SELECT event_id, count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
+    FROM booking.seats WHERE ${inScope(booking, 'event_id')} GROUP BY event_id`;
+  const availability = new Map(
+    (await shared<{ event_id: string; held: number; sold: number }[]>`SELECT event_id, held, sold FROM readmodel.event_availability WHERE ${inScope(shared, 'event_id')}`).map(
+      (row) => [row.event_id, row],
+    ),
+  );
+  report(
+    violations,
+    'the read model’s counts differ from the booking schema',
+    counts
+      .filter((row) => (availability.get(row.event_id)?.held ?? 0) !== row.held || (availability.get(row.event_id)?.sold ?? 0) !== row.sold)
+      .map((row) => ({ ...row, read_held: availability.get(row.event_id)?.held ?? 0, read_sold: availability.get(row.event_id)?.sold ?? 0 })),
+  );
   return violations;
 }

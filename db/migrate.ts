@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { distinctStoreOwnerUrls, type Config } from '../lib/config.js';
+import { ensurePreparedTransactions } from './prepared-transactions.js';
 
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
@@ -62,4 +64,17 @@ export async function runMigrations(databaseUrl: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * Everything the stores need before a service starts: prepared transactions enabled (two-phase
+ * commit), and every distinct database (shared, booking, payments, ticketing) created and migrated.
+ * Each database gets every schema; a service uses only its own one there.
+ */
+export async function prepareDatabases(cfg: Config, say: (line: string) => void): Promise<string[]> {
+  const urls = distinctStoreOwnerUrls(cfg);
+  for (const url of urls) await ensureDatabase(url);
+  await ensurePreparedTransactions(urls[0] ?? cfg.DATABASE_URL, say);
+  for (const url of urls) await runMigrations(url);
+  return urls.map((url) => decodeURIComponent(new URL(url).pathname.slice(1)));
 }

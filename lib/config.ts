@@ -12,12 +12,26 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Owner connection: migrations, seeding, test setup. Services connect as their own roles. */
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
-  /** Per-service connections; each defaults to DATABASE_URL with the service's own role as user. */
+  /**
+   * Per-service connections; each defaults to DATABASE_URL with the service's own role as user.
+   * BOOKING_, PAYMENTS_ and TICKETING_DATABASE_URL also say where that service's data lives: point
+   * them at three databases and each service keeps its schema in its own (see stores below).
+   */
   API_DATABASE_URL: z.url().optional(),
   BOOKING_DATABASE_URL: z.url().optional(),
   PAYMENTS_DATABASE_URL: z.url().optional(),
   TICKETING_DATABASE_URL: z.url().optional(),
   PROJECTION_DATABASE_URL: z.url().optional(),
+  /** The two-phase-commit coordinator's decision log (shared database by default). */
+  COORDINATOR_DATABASE_URL: z.url().optional(),
+  /** How a reservation is booked when the request does not say: the saga, or two-phase commit. */
+  BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
+  /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
+  TWO_PC_LOCK_TIMEOUT_MS: durationMs.default(15_000),
+  /** Two-phase commit: a transaction prepared longer ago than this with no live coordinator is recovered. */
+  TWO_PC_RECOVERY_GRACE_MS: durationMs.default(5_000),
+  /** Two-phase commit: how often each worker looks for in-doubt transactions to recover. */
+  TWO_PC_RECOVERY_INTERVAL_MS: durationMs.default(2_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
@@ -64,7 +78,7 @@ export function config(): Config {
   return cached;
 }
 
-export type ServiceName = 'api' | 'booking' | 'payments' | 'ticketing' | 'projection';
+export type ServiceName = 'api' | 'booking' | 'payments' | 'ticketing' | 'projection' | 'coordinator';
 
 /** Each service's Postgres role; it has rights on its own schema only (db/migrations/*_roles.sql). */
 export const serviceRoles: Record<ServiceName, string> = {
@@ -73,19 +87,78 @@ export const serviceRoles: Record<ServiceName, string> = {
   payments: 'boxoffice_payments',
   ticketing: 'boxoffice_ticketing',
   projection: 'boxoffice_projection',
+  coordinator: 'boxoffice_coordinator',
 };
 
-export function serviceDatabaseUrl(service: ServiceName, cfg: Config = config()): string {
-  const explicit = {
+/**
+ * Where data lives. `shared` holds identity, the catalogue, the read model and the coordinator's
+ * log; booking, payments and ticketing each live in their own database when their URL says so.
+ */
+export type Store = 'shared' | 'booking' | 'payments' | 'ticketing';
+export const stores: readonly Store[] = ['shared', 'booking', 'payments', 'ticketing'];
+
+const homeStore: Record<ServiceName, Store> = {
+  api: 'shared',
+  booking: 'booking',
+  payments: 'payments',
+  ticketing: 'ticketing',
+  projection: 'shared',
+  coordinator: 'shared',
+};
+
+function explicitUrl(service: ServiceName, cfg: Config): string | undefined {
+  return {
     api: cfg.API_DATABASE_URL,
     booking: cfg.BOOKING_DATABASE_URL,
     payments: cfg.PAYMENTS_DATABASE_URL,
     ticketing: cfg.TICKETING_DATABASE_URL,
     projection: cfg.PROJECTION_DATABASE_URL,
+    coordinator: cfg.COORDINATOR_DATABASE_URL,
   }[service];
-  if (explicit) return explicit;
+}
+
+/** The store's database, as the owner (DATABASE_URL's credentials): migrations, checks, tests. */
+export function storeOwnerUrl(store: Store, cfg: Config = config()): string {
+  const located = store === 'shared' ? undefined : explicitUrl(store, cfg);
   const url = new URL(cfg.DATABASE_URL);
-  url.username = serviceRoles[service];
-  url.password = '';
+  if (located) {
+    const location = new URL(located);
+    url.host = location.host;
+    url.pathname = location.pathname;
+    url.search = location.search;
+  }
+  return url.toString();
+}
+
+/** host:port/database: two stores with the same key are one database. */
+export const databaseKey = (url: string): string => {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+};
+
+/** The distinct databases behind the stores, each as the owner. */
+export function distinctStoreOwnerUrls(cfg: Config = config()): string[] {
+  const byKey = new Map<string, string>();
+  for (const store of stores) {
+    const url = storeOwnerUrl(store, cfg);
+    if (!byKey.has(databaseKey(url))) byKey.set(databaseKey(url), url);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * A service's connection to a store (its own by default), as the service's role with its
+ * credentials. Another store is found at its own *_DATABASE_URL when one is set (host, port and
+ * database only), else beside the service's own database: the API and the projection read booking
+ * and ticketing data where it lives.
+ */
+export function serviceDatabaseUrl(service: ServiceName, cfg: Config = config(), store: Store = homeStore[service]): string {
+  const explicit = explicitUrl(service, cfg);
+  if (explicit && store === homeStore[service]) return explicit;
+  const located = store === 'shared' ? undefined : explicitUrl(store, cfg);
+  const url = new URL(located ?? explicit ?? cfg.DATABASE_URL);
+  const credentials = explicit ? new URL(explicit) : undefined;
+  url.username = credentials?.username || serviceRoles[service];
+  url.password = credentials?.password ?? '';
   return url.toString();
 }

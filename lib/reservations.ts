@@ -29,6 +29,9 @@ export const failureReasons = {
   TicketingFailed: 'ticketing_failed',
 } as const satisfies Record<BusinessFailureType, string>;
 
+/** `type` of the failure when Postgres cannot prepare transactions at all: retrying will not help. */
+export const TwoPhaseCommitUnavailable = 'TwoPhaseCommitUnavailable';
+
 export const reservationWorkflowId = (reservationId: string): string => `reservation-${reservationId}`;
 /** The payment's idempotency key: the saga charges under it, every cancellation refunds it. */
 export const chargeKeyOf = (reservationId: string): string => `${reservationWorkflowId(reservationId)}:charge`;
@@ -89,6 +92,36 @@ export interface ReservationSnapshot {
   expiresAt?: string;
   requestHash: string;
 }
+
+/** A reservation's snapshot before anything happened to it. */
+export function initialSnapshot(request: ReservationRequest, workflowId: string): ReservationSnapshot {
+  return {
+    id: request.reservationId,
+    workflowId,
+    status: 'pending',
+    eventId: request.eventId,
+    customerId: request.customerId,
+    seating: request.seating,
+    seats: request.seatIds,
+    quantity: request.quantity,
+    amountCents: request.amountCents,
+    currency: request.currency,
+    refundedCents: 0,
+    tickets: [],
+    requestHash: request.requestHash,
+  };
+}
+
+/** The record of a reservation, from what its workflow knows. */
+export const recordOfSnapshot = (snapshot: ReservationSnapshot): ReservationRecord => ({
+  reservationId: snapshot.id,
+  eventId: snapshot.eventId,
+  customerId: snapshot.customerId,
+  seatIds: snapshot.seats,
+  quantity: snapshot.quantity,
+  amountCents: snapshot.amountCents,
+  currency: snapshot.currency,
+});
 
 export interface CancellationResult {
   status: ReservationStatus;

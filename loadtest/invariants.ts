@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type postgres from 'postgres';
-import { checkInvariants, type Violation } from '../db/invariants.js';
+import { checkInvariants, readModelViolations, type InvariantStores, type Violation } from '../db/invariants.js';
 
-/** What the run's own checks need: the owner connection and a Temporal client. */
+/** What the run's own checks need: owner connections to every store and a Temporal client. */
 export interface VerifierDeps {
-  sql: postgres.Sql;
+  stores: InvariantStores;
   temporal: Pick<Client, 'workflow'>;
 }
 
@@ -42,24 +42,9 @@ export async function runningWorkflows(temporal: VerifierDeps['temporal'], event
   return found;
 }
 
-/** Seats (and availability counts) on which the read model still differs from the booking schema. */
-export async function readModelLag(sql: postgres.Sql, eventIds: readonly string[]): Promise<number> {
-  const ids = [...eventIds];
-  const [seats] = await sql<{ count: number }[]>`
-    SELECT count(*)::int AS count FROM (
-      (SELECT event_id, seat_id, status::text FROM booking.seats WHERE status <> 'available' AND event_id = ANY(${ids}::uuid[])
-       EXCEPT SELECT event_id, seat_id, status::text FROM readmodel.seat_states WHERE event_id = ANY(${ids}::uuid[]))
-      UNION ALL
-      (SELECT event_id, seat_id, status::text FROM readmodel.seat_states WHERE event_id = ANY(${ids}::uuid[])
-       EXCEPT SELECT event_id, seat_id, status::text FROM booking.seats WHERE status <> 'available' AND event_id = ANY(${ids}::uuid[]))
-    ) AS differing`;
-  const [counts] = await sql<{ count: number }[]>`
-    SELECT count(*)::int AS count FROM (
-      SELECT event_id, count(*) FILTER (WHERE status = 'held') AS held, count(*) FILTER (WHERE status = 'sold') AS sold
-      FROM booking.seats WHERE event_id = ANY(${ids}::uuid[]) GROUP BY event_id) s
-    LEFT JOIN readmodel.event_availability a ON a.event_id = s.event_id
-    WHERE coalesce(a.held, 0) <> s.held OR coalesce(a.sold, 0) <> s.sold`;
-  return (seats?.count ?? 0) + (counts?.count ?? 0);
+/** Seats (and availability counts) on which the read model still differs from the booking store. */
+export async function readModelLag(stores: InvariantStores, eventIds: readonly string[]): Promise<number> {
+  return (await readModelViolations(stores, [...eventIds])).length;
 }
 
 export async function soldInPostgres(sql: postgres.Sql, eventIds: readonly string[]): Promise<Map<string, number>> {
@@ -74,9 +59,9 @@ export async function soldInPostgres(sql: postgres.Sql, eventIds: readonly strin
  * was told it bought.
  */
 export async function verifyRun(deps: VerifierDeps, eventIds: readonly string[], expectedSold: Map<string, number>, exact: boolean): Promise<Verification> {
-  const violations = await checkInvariants(deps.sql, { eventIds: [...eventIds], settled: true, readModel: true });
+  const violations = await checkInvariants(deps.stores, { eventIds: [...eventIds], settled: true, readModel: true });
   const running = await runningWorkflows(deps.temporal, eventIds);
-  const sold = await soldInPostgres(deps.sql, eventIds);
+  const sold = await soldInPostgres(deps.stores.booking, eventIds);
   const reconciliation = eventIds.map((eventId) => ({ eventId, expectedSold: expectedSold.get(eventId) ?? 0, soldInPostgres: sold.get(eventId) ?? 0 }));
   const problems: string[] = [];
   for (const violation of violations) problems.push(`invariant: ${violation.rule}: ${violation.detail}`);

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { connectAsOwner } from '../db/client.js';
+import { connectAsOwner, connectStores, storeSqls } from '../db/client.js';
+import { loadConfig, storeOwnerUrl } from '../lib/config.js';
 import { ApiClient } from './http-client.js';
 import { OptionsError, parseCommandLine, usage } from './options.js';
 import { reportCharts } from './report-charts.js';
@@ -38,11 +39,16 @@ async function main(argv: readonly string[]): Promise<number> {
     probe.close();
   }
 
-  const database = connectAsOwner({ url: options.databaseUrl, max: 2 });
+  // Booking, payments and ticketing may each live in their own database (BOOKING_DATABASE_URL, ...).
+  const cfg = loadConfig({ ...process.env, DATABASE_URL: options.databaseUrl });
+  const stores = connectStores(
+    (store) => connectAsOwner({ url: storeOwnerUrl(store, cfg), max: 2 }),
+    (store) => storeOwnerUrl(store, cfg),
+  );
   const connection = await Connection.connect({ address: options.temporalAddress });
   const temporal = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
   try {
-    const result = await runLoad(options, { sql: database.sql, temporal, progress: process.stderr, log: (line) => console.error(`[loadtest] ${line}`) });
+    const result = await runLoad(options, { stores: storeSqls(stores), temporal, progress: process.stderr, log: (line) => console.error(`[loadtest] ${line}`) });
     console.log(formatSummary(result));
     if (options.out) {
       await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
@@ -69,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   } finally {
     await connection.close();
-    await database.close();
+    await stores.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type postgres from 'postgres';
+import type { InvariantStores } from '../db/invariants.js';
 import { sampleApiMemory } from './api-memory.js';
 import { runClosedClients, runOpenArrivals } from './clients.js';
 import { runEventChurn } from './event-churn.js';
@@ -70,7 +70,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     const settleReport = await settle(run, deps, eventIds);
     const exact = !run.records.some((record) => record.kind === 'reserve' && record.status === 0 && !record.reservationId);
     const verification = await verifyRun(deps, eventIds, run.ledger.expectedSold(), exact);
-    const sameRequest = options.sameRequest === 'off' ? undefined : await sameRequestFindings(deps.sql, run);
+    const sameRequest = options.sameRequest === 'off' ? undefined : await sameRequestFindings(deps.stores, run);
 
     const main = run.ledger.events.filter((event) => !event.ephemeral);
     const soldOutTimes = main.map((event) => event.soldOutAt);
@@ -139,7 +139,7 @@ function withoutPassword(url: string): string {
 }
 
 /** --same-request: what the repeats produced, from the answers and from Postgres. */
-async function sameRequestFindings(sql: postgres.Sql, run: RunContext): Promise<{ keyed?: SameRequestFindings; unkeyed?: SameRequestFindings }> {
+async function sameRequestFindings(stores: InvariantStores, run: RunContext): Promise<{ keyed?: SameRequestFindings; unkeyed?: SameRequestFindings }> {
   const findings: { keyed?: SameRequestFindings; unkeyed?: SameRequestFindings } = {};
   const customer = run.customers[0];
   for (const variant of ['keyed', 'unkeyed'] as const) {
@@ -156,13 +156,14 @@ async function sameRequestFindings(sql: postgres.Sql, run: RunContext): Promise<
     const seatIds = records[0]?.seatIds;
     const eventId = records[0]?.eventId ?? '';
     if (seatIds) {
-      const rows = await sql<{ status: string; count: number }[]>`
-        SELECT status, count(*)::int AS count FROM booking.reservations
-        WHERE event_id = ${eventId} AND customer_id = ${customer.id} AND seat_ids = ${seatIds}::text[] GROUP BY status`;
-      finding.reservationsInPostgres = Object.fromEntries(rows.map((row) => [row.status, row.count]));
-      const [charges] = await sql<{ count: number }[]>`
-        SELECT count(*)::int AS count FROM payments.charges c JOIN booking.reservations r ON r.id = c.reservation_id
-        WHERE r.event_id = ${eventId} AND r.customer_id = ${customer.id} AND r.seat_ids = ${seatIds}::text[] AND c.status = 'captured'`;
+      const rows = await stores.booking<{ id: string; status: string }[]>`
+        SELECT id, status FROM booking.reservations
+        WHERE event_id = ${eventId} AND customer_id = ${customer.id} AND seat_ids = ${seatIds}::text[]`;
+      const byStatus: Record<string, number> = {};
+      for (const row of rows) byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
+      finding.reservationsInPostgres = byStatus;
+      const [charges] = await stores.payments<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM payments.charges WHERE reservation_id = ANY(${rows.map((row) => row.id)}::uuid[]) AND status = 'captured'`;
       finding.chargesInPostgres = charges?.count ?? 0;
     }
     findings[variant] = finding;

@@ -36,7 +36,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
   let workflowsClosed = false;
   const deleted = run.ledger.events.filter((event) => event.deletedAt !== undefined).map((event) => event.id);
   for (let round = 0; run.now() < deadline && round < 100_000; round++) {
-    const open = await deps.sql<{ id: string; status: string; customer_id: string }[]>`
+    const open = await deps.stores.booking<{ id: string; status: string; customer_id: string }[]>`
       SELECT id, status, customer_id FROM booking.reservations
       WHERE event_id = ANY(${[...eventIds]}::uuid[])
         AND (status IN ('pending', 'held') OR (status = 'confirmed' AND event_id = ANY(${deleted}::uuid[])))
@@ -54,7 +54,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
 
   let readModelCaughtUp = false;
   for (let round = 0; round < 100_000; round++) {
-    readModelCaughtUp = (await readModelLag(deps.sql, eventIds)) === 0;
+    readModelCaughtUp = (await readModelLag(deps.stores, eventIds)) === 0;
     if (readModelCaughtUp || run.now() >= deadline) break;
     await sleep(POLL_MS);
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from '../lib/config.js';
 import { connectAsOwner } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
+import { prepareDatabases } from '../db/migrate.js';
 import { demoAccounts, seed } from '../db/seed.js';
 import { findTemporalCli, startDevServer, type DevServer } from './temporal-cli.js';
 
@@ -106,8 +106,9 @@ try {
   });
   if (!temporal.startedHere) say('a Temporal server already answers there: reusing it');
 
-  say(`Postgres: migrating ${new URL(cfg.DATABASE_URL).pathname.slice(1)}...`);
-  await runMigrations(cfg.DATABASE_URL);
+  say('Postgres: migrating...');
+  const databases = await prepareDatabases(cfg, say);
+  say(`Postgres: ${databases.join(', ')} up to date`);
   const owner = connectAsOwner({ max: 1 });
   const seeded = await seed(owner.db).finally(() => owner.close());
   say(`demo data: ${seeded.users} users and ${seeded.events} events added (existing ones kept)`);

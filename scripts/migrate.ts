@@ -1,6 +1,6 @@
 import { config } from '../lib/config.js';
-import { runMigrations } from '../db/migrate.js';
+import { prepareDatabases } from '../db/migrate.js';
 
-/** `npm run db:migrate`: creates the database if needed and applies the committed migrations. */
-await runMigrations(config().DATABASE_URL);
-console.log(`Migrations applied to ${new URL(config().DATABASE_URL).pathname.slice(1)}`);
+/** `npm run db:migrate`: creates the databases if needed and applies the committed migrations to each. */
+const databases = await prepareDatabases(config(), (line) => console.log(line));
+console.log(`Migrations applied to ${databases.join(', ')}`);

@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { runMigrations } from '../db/migrate.js';
+import { prepareDatabases } from '../db/migrate.js';
+import { distinctStoreOwnerUrls, loadConfig } from '../lib/config.js';
 import { findTemporalCli, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
 import { workflowsPath } from '../worker/create-worker.js';
 
@@ -16,12 +17,12 @@ import './support/provided-context.js';
  * throw-away SQLite file) and the workflow bundle, built once and shared by every test file.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const databaseUrl = project.config.env.DATABASE_URL ?? '';
+  const cfg = loadConfig({ ...process.env, ...project.config.env });
   const address = project.config.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7243';
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-test-'));
 
-  await recreateDatabase(databaseUrl);
-  await runMigrations(databaseUrl);
+  for (const url of distinctStoreOwnerUrls(cfg)) await recreateDatabase(url);
+  await prepareDatabases(cfg, (line) => console.log(line));
 
   const cli = findTemporalCli((line) => console.log(line));
   let temporal: DevServer | undefined = await startDevServer({
@@ -39,9 +40,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await temporal?.stop();
+    // Checked here, after every file: a prepared transaction left behind holds locks forever.
+    const leftBehind = await preparedTransactionsLeft(distinctStoreOwnerUrls(cfg));
     temporal = undefined;
     rmSync(scratch, { recursive: true, force: true });
+    if (leftBehind.length > 0) throw new Error(`Prepared transactions left behind by the suite: ${leftBehind.join(', ')}`);
   };
+}
+
+async function preparedTransactionsLeft(urls: string[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const url of urls) {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql<{ gid: string }[]>`SELECT gid FROM pg_prepared_xacts WHERE database = current_database()`;
+      left.push(...rows.map((row) => row.gid));
+    } finally {
+      await sql.end();
+    }
+  }
+  return left;
+}
+
+async function rollBackPrepared(databaseUrl: string): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ gid: string }[]>`SELECT gid FROM pg_prepared_xacts WHERE database = current_database()`;
+    for (const row of rows) await sql.unsafe(`ROLLBACK PREPARED '${row.gid.replaceAll("'", "''")}'`);
+  } finally {
+    await sql.end();
+  }
 }
 
 async function recreateDatabase(databaseUrl: string): Promise<void> {
@@ -51,6 +79,9 @@ async function recreateDatabase(databaseUrl: string): Promise<void> {
   url.pathname = '/postgres';
   const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
   try {
+    // A prepared transaction left by an interrupted run would keep the database from being dropped.
+    const [exists] = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (exists) await rollBackPrepared(databaseUrl);
     await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   } finally {
     await sql.end();

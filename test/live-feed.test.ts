@@ -107,7 +107,7 @@ describe('live seat map under a burst of bookings', () => {
     for (const eventId of eventIds) {
       const version = await readModelVersion(stack.owner.sql, eventId);
       expect(version).toBeGreaterThan(0);
-      const truth = await bookedSeats(stack.owner.sql, eventId);
+      const truth = await bookedSeats(stack.stores.booking.sql, eventId);
       const general = events.general.find((event) => event.id === eventId);
       for (const client of survivors) {
         const view = await client.reach(eventId, version);

@@ -24,7 +24,7 @@ function small(scenario: ScenarioName | undefined, overrides: Partial<LoadOption
   return resolveOptions({ ...(scenario ? { scenario } : {}), baseUrl: stack.baseUrl, progress: 'off', settleTimeoutMs: 30_000, maxDurationMs: 20_000, ...overrides });
 }
 
-const run = (options: LoadOptions) => runLoad(options, { sql: stack.owner.sql, temporal: stack.temporal });
+const run = (options: LoadOptions) => runLoad(options, { stores: stack.storeSqls, temporal: stack.temporal });
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, n) => total + n, 0);
 
@@ -50,7 +50,7 @@ async function expectConsistent(result: LoadResult): Promise<void> {
   }
   const expected = [...confirmedSeats.values()].reduce((total, n) => total + n, 0);
   const eventIds = result.events.map((event) => event.id);
-  const [sold] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.seats WHERE event_id = ANY(${eventIds}::uuid[]) AND status = 'sold'`;
+  const [sold] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.seats WHERE event_id = ANY(${eventIds}::uuid[]) AND status = 'sold'`;
   expect(sold?.count).toBe(expected);
 
   expect(result.settle.problems).toEqual([]);
@@ -138,8 +138,8 @@ describe('the load script against the real stack', () => {
     expect(result.cancels.ok).toBeGreaterThan(0);
     expect(result.churn.cancelledReservations).toBe(result.cancels.ok);
     expect(result.churn.reboughtSeats).toBeGreaterThan(0);
-    const [refunds] = await stack.owner.sql<{ count: number }[]>`
-      SELECT count(*)::int AS count FROM payments.refunds f JOIN booking.reservations r ON r.id = f.reservation_id WHERE r.event_id = ${result.events[0]?.id ?? ''}`;
+    const ids = (await stack.stores.booking.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ${result.events[0]?.id ?? ''}`).map((row) => row.id);
+    const [refunds] = await stack.stores.payments.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM payments.refunds WHERE reservation_id = ANY(${ids}::uuid[])`;
     expect(refunds?.count).toBe(result.cancels.ok);
   });
 
@@ -183,7 +183,7 @@ describe('the load script against the real stack', () => {
     expect(result.eventsDeleted.ok).toBeGreaterThan(0);
     expect(result.eventsDeleted.ok).toBe(result.eventsCreated.ok);
     const deleted = result.events.filter((event) => event.deletedAtMs !== undefined).map((event) => event.id);
-    const [live] = await stack.owner.sql<{ count: number }[]>`
+    const [live] = await stack.stores.booking.sql<{ count: number }[]>`
       SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ANY(${deleted}::uuid[]) AND status NOT IN ('failed', 'cancelled')`;
     expect(live?.count).toBe(0);
   });
@@ -192,7 +192,7 @@ describe('the load script against the real stack', () => {
     const result = await run(small('sellout', { connections: 4, seating: { type: 'reserved', rows: 1, seatsPerRow: 8 }, customers: 2 }));
     await expectConsistent(result);
     const eventId = result.events[0]?.id ?? '';
-    const deps = { sql: stack.owner.sql, temporal: stack.temporal };
+    const deps = { stores: stack.storeSqls, temporal: stack.temporal };
     const expectedSold = new Map([[eventId, 8]]);
     const late = await stack.http.user('customer');
     expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, late.token)).status).toBe(409);
@@ -200,24 +200,24 @@ describe('the load script against the real stack', () => {
     expect((await verifyRun(deps, [eventId], expectedSold, true)).ok).toBe(true);
 
     // A seat sold for a reservation that failed.
-    const [failed] = await stack.owner.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ${eventId} AND status = 'failed' LIMIT 1`;
-    const [seat] = await stack.owner.sql<{ seat_id: string; reservation_id: string }[]>`SELECT seat_id, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND status = 'sold' LIMIT 1`;
+    const [failed] = await stack.stores.booking.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ${eventId} AND status = 'failed' LIMIT 1`;
+    const [seat] = await stack.stores.booking.sql<{ seat_id: string; reservation_id: string }[]>`SELECT seat_id, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND status = 'sold' LIMIT 1`;
     expect(failed && seat).toBeTruthy();
-    await stack.owner.sql`UPDATE booking.seats SET reservation_id = ${failed?.id ?? ''} WHERE event_id = ${eventId} AND seat_id = ${seat?.seat_id ?? ''}`;
+    await stack.stores.booking.sql`UPDATE booking.seats SET reservation_id = ${failed?.id ?? ''} WHERE event_id = ${eventId} AND seat_id = ${seat?.seat_id ?? ''}`;
     const corrupted = await verifyRun(deps, [eventId], expectedSold, true);
     expect(corrupted.ok).toBe(false);
     expect(corrupted.violations.map((violation) => violation.rule)).toContain('a seat is held or sold for a reservation that is over');
     expect(exitCodeOf({ verification: corrupted, settle: result.settle })).toBe(1);
-    await stack.owner.sql`UPDATE booking.seats SET reservation_id = ${seat?.reservation_id ?? ''} WHERE event_id = ${eventId} AND seat_id = ${seat?.seat_id ?? ''}`;
+    await stack.stores.booking.sql`UPDATE booking.seats SET reservation_id = ${seat?.reservation_id ?? ''} WHERE event_id = ${eventId} AND seat_id = ${seat?.seat_id ?? ''}`;
     expect((await verifyRun(deps, [eventId], expectedSold, true)).ok).toBe(true);
 
     // A confirmed reservation that lost one of its tickets.
-    const [ticket] = await stack.owner.sql<Record<string, unknown>[]>`
-      SELECT t.* FROM ticketing.tickets t JOIN booking.reservations r ON r.id = t.reservation_id WHERE r.event_id = ${eventId} AND r.status = 'confirmed' LIMIT 1`;
-    await stack.owner.sql`DELETE FROM ticketing.tickets WHERE code = ${String(ticket?.code)}`;
+    const confirmed = (await stack.stores.booking.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ${eventId} AND status = 'confirmed'`).map((row) => row.id);
+    const [ticket] = await stack.stores.ticketing.sql<Record<string, unknown>[]>`SELECT * FROM ticketing.tickets WHERE reservation_id = ANY(${confirmed}::uuid[]) LIMIT 1`;
+    await stack.stores.ticketing.sql`DELETE FROM ticketing.tickets WHERE code = ${String(ticket?.code)}`;
     const ticketless = await verifyRun(deps, [eventId], expectedSold, true);
     expect(ticketless.violations.map((violation) => violation.rule)).toContain('a confirmed reservation does not have one valid ticket per seat');
-    await stack.owner.sql`INSERT INTO ticketing.tickets ${stack.owner.sql(ticket ?? {})}`;
+    await stack.stores.ticketing.sql`INSERT INTO ticketing.tickets ${stack.stores.ticketing.sql(ticket ?? {})}`;
     expect((await verifyRun(deps, [eventId], expectedSold, true)).ok).toBe(true);
 
     // Postgres selling other than what the run was told it bought.

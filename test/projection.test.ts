@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAs, type DatabaseHandle } from '../db/client.js';
+import { connectServiceToStores } from '../db/client.js';
 import { createProjector } from '../worker/projector.js';
 import { bookedSeats, bookingBurst, readModelVersion, sortedRecord, type BurstEvents } from './support/bookings.js';
 import { LiveClient } from './support/live-client.js';
@@ -29,8 +29,8 @@ interface RunningProjection {
 
 /** A projection loop in this process, on connections of its own. */
 function startProjection(): RunningProjection {
-  const database: DatabaseHandle = connectAs('projection', { max: 2 });
-  const loop = createProjector(database.sql).start({ sweepMs: 50, onError: () => {} });
+  const database = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
+  const loop = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({ sweepMs: 50, onError: () => {} });
   const projection = {
     async stop() {
       running.delete(projection);
@@ -94,8 +94,8 @@ async function expectConverged(eventIds: string[]): Promise<void> {
 /** A live client's view of every event equals booking.seats, and its versions came one by one. */
 async function expectClientMatches(client: LiveClient, events: BurstEvents): Promise<void> {
   for (const { id } of events.reserved) {
-    const view = await client.reach(id, await readModelVersion(stack.owner.sql, id));
-    expect(sortedRecord(view.seats)).toEqual(sortedRecord(await bookedSeats(stack.owner.sql, id)));
+    const view = await client.reach(id, await readModelVersion(stack.stores.booking.sql, id));
+    expect(sortedRecord(view.seats)).toEqual(sortedRecord(await bookedSeats(stack.stores.booking.sql, id)));
     const start = view.versions[0] ?? 0;
     expect(view.versions).toEqual(Array.from({ length: view.versions.length }, (_, i) => start + i));
   }

@@ -31,10 +31,10 @@ async function newEvent(seating?: Parameters<Stack['http']['event']>[1], price =
 }
 
 const charges = async (reservationId: string) =>
-  stack.owner.sql<{ status: string; amount_cents: number }[]>`SELECT status, amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
-const refunds = async (reservationId: string) => stack.owner.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.refunds WHERE reservation_id = ${reservationId}`;
+  stack.stores.payments.sql<{ status: string; amount_cents: number }[]>`SELECT status, amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
+const refunds = async (reservationId: string) => stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.refunds WHERE reservation_id = ${reservationId}`;
 const seatStatus = async (eventId: string, seats: string[]) =>
-  Object.fromEntries((await stack.owner.sql<{ seat_id: string; status: string }[]>`SELECT seat_id, status FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${seats}::text[])`).map((row) => [row.seat_id, row.status]));
+  Object.fromEntries((await stack.stores.booking.sql<{ seat_id: string; status: string }[]>`SELECT seat_id, status FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${seats}::text[])`).map((row) => [row.seat_id, row.status]));
 
 describe('booking with a payment token', () => {
   it('confirms, charges the right amount once and issues one ticket per seat', async () => {
@@ -62,7 +62,7 @@ describe('booking with a payment token', () => {
     const second = await stack.http.post<ErrorBody>('/api/reservations', { eventId, quantity: 3, paymentToken: 'tok_visa' }, customer.token);
     expect(second.status).toBe(409);
     expect(second.body.error).toBe('sold_out');
-    const [sold] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.seats WHERE event_id = ${eventId} AND status <> 'available'`;
+    const [sold] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.seats WHERE event_id = ${eventId} AND status <> 'available'`;
     expect(sold?.count).toBe(3);
   });
 
@@ -72,10 +72,10 @@ describe('booking with a payment token', () => {
     expect(result.status).toBe(402);
     expect(result.body.error).toBe('payment_declined');
     expect(await seatStatus(eventId, ['B-1'])).toEqual({ 'B-1': 'available' });
-    const [row] = await stack.owner.sql<{ id: string; status: string }[]>`SELECT id, status FROM booking.reservations WHERE event_id = ${eventId}`;
+    const [row] = await stack.stores.booking.sql<{ id: string; status: string }[]>`SELECT id, status FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(row?.status).toBe('failed');
     expect((await charges(row?.id ?? '')).filter((charge) => charge.status === 'captured')).toEqual([]);
-    const [tickets] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM ticketing.tickets WHERE reservation_id = ${row?.id ?? ''}`;
+    const [tickets] = await stack.stores.ticketing.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM ticketing.tickets WHERE reservation_id = ${row?.id ?? ''}`;
     expect(tickets?.count).toBe(0);
   });
 
@@ -102,9 +102,9 @@ describe('booking with a payment token', () => {
         expect(loser.body.error).toBe('seats_unavailable');
         expect(loser.body.details?.seats).toContain('A-3');
       }
-      const [captured] = await stack.owner.sql<{ count: number }[]>`
-        SELECT count(*)::int AS count FROM payments.charges c JOIN booking.reservations r ON r.id = c.reservation_id
-        WHERE r.event_id = ${eventId} AND c.status = 'captured'`;
+      const ids = (await stack.stores.booking.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ${eventId}`).map((row) => row.id);
+      const [captured] = await stack.stores.payments.sql<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM payments.charges WHERE reservation_id = ANY(${ids}::uuid[]) AND status = 'captured'`;
       expect(captured?.count).toBe(1);
     }
   });
@@ -118,7 +118,7 @@ describe('booking with a payment token', () => {
     expect(both.status).toBe(400);
     const tooMany = await stack.http.post<ErrorBody>('/api/reservations', { eventId, seats: Array.from({ length: 11 }, (_, i) => `A-${i + 1}`) }, customer.token);
     expect(tooMany.status).toBe(400);
-    const [count] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${eventId}`;
+    const [count] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(count?.count).toBe(0);
   });
 });
@@ -154,14 +154,14 @@ describe('holds', () => {
     const held = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['C-1'] }, customer.token);
     expect(held.status).toBe(201);
     // What a local activity of a failed workflow task, or of a worker that died, leaves behind.
-    await stack.owner.sql`
+    await stack.stores.payments.sql`
       INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference)
       VALUES (${`reservation-${held.body.id}:charge`}, ${held.body.id}, 1500, 'EUR', 'captured', 'ch_lost_attempt')`;
-    await stack.owner.sql`INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id) VALUES (${`lost-${held.body.id}`}, ${held.body.id}, ${eventId}, 'C-1')`;
+    await stack.stores.ticketing.sql`INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id) VALUES (${`lost-${held.body.id}`}, ${held.body.id}, ${eventId}, 'C-1')`;
     const cancelled = await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, customer.token);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refundedCents: 1500 });
     expect(await refunds(held.body.id)).toEqual([{ amount_cents: 1500 }]);
-    const [ticket] = await stack.owner.sql<{ status: string }[]>`SELECT status FROM ticketing.tickets WHERE code = ${`lost-${held.body.id}`}`;
+    const [ticket] = await stack.stores.ticketing.sql<{ status: string }[]>`SELECT status FROM ticketing.tickets WHERE code = ${`lost-${held.body.id}`}`;
     expect(ticket?.status).toBe('void');
   });
 
@@ -211,7 +211,7 @@ describe('Idempotency-Key', () => {
     expect(await charges(first.body.id)).toHaveLength(1);
     const later = await stack.http.post<Reservation>('/api/reservations', body, customer.token, headers);
     expect(later.body.id).toBe(first.body.id);
-    const [count] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${eventId}`;
+    const [count] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(count?.count).toBe(1);
   });
 
@@ -239,11 +239,11 @@ describe('ticket check-in', () => {
     const again = await stack.http.post(`/api/tickets/${first?.code}/check-in`, {}, organizer.token);
     expect(again.status).toBe(409);
     expect(again.body.error).toBe('already_checked_in');
-    await stack.owner.sql`UPDATE ticketing.tickets SET status = 'void' WHERE code = ${second?.code ?? ''}`;
+    await stack.stores.ticketing.sql`UPDATE ticketing.tickets SET status = 'void' WHERE code = ${second?.code ?? ''}`;
     const voided = await stack.http.post(`/api/tickets/${second?.code}/check-in`, {}, organizer.token);
     expect(voided.status).toBe(409);
     expect(voided.body.error).toBe('ticket_void');
-    await stack.owner.sql`UPDATE ticketing.tickets SET status = 'valid' WHERE code = ${second?.code ?? ''}`;
+    await stack.stores.ticketing.sql`UPDATE ticketing.tickets SET status = 'valid' WHERE code = ${second?.code ?? ''}`;
   });
 });
 
@@ -257,7 +257,7 @@ describe('event cancellation', () => {
     const deleted = await stack.http.request('DELETE', `/api/events/${eventId}`, { token: organizer.token });
     expect(deleted.status).toBe(202);
     await stack.temporal.workflow.getHandle(`event-${eventId}-cancellation`).result();
-    await expect.poll(async () => (await stack.owner.sql<{ status: string }[]>`SELECT status FROM booking.reservations WHERE event_id = ${eventId} ORDER BY status`).map((row) => row.status), { timeout: 20_000 }).toEqual(['cancelled', 'cancelled']);
+    await expect.poll(async () => (await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.reservations WHERE event_id = ${eventId} ORDER BY status`).map((row) => row.status), { timeout: 20_000 }).toEqual(['cancelled', 'cancelled']);
     expect(await refunds(confirmed.body.id)).toEqual([{ amount_cents: 1000 }]);
     const late = await stack.http.post<ErrorBody>('/api/reservations', { eventId, seats: ['A-3'], paymentToken: 'tok_visa' }, customer.token);
     expect(late.status).toBe(409);

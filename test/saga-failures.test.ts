@@ -35,13 +35,13 @@ describe('the ticket step failing for good', () => {
     expect(result.status).toBe(502);
     expect(result.body.error).toBe('reservation_failed');
     const reservationId = result.body.details.reservation.id;
-    const charges = await stack.owner.sql<{ status: string; amount_cents: number }[]>`SELECT status, amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
+    const charges = await stack.stores.payments.sql<{ status: string; amount_cents: number }[]>`SELECT status, amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
     expect(charges).toEqual([{ status: 'captured', amount_cents: 3000 }]);
-    const refunds = await stack.owner.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.refunds WHERE reservation_id = ${reservationId}`;
+    const refunds = await stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.refunds WHERE reservation_id = ${reservationId}`;
     expect(refunds).toEqual([{ amount_cents: 3000 }]);
-    const seats = await stack.owner.sql<{ status: string }[]>`SELECT status FROM booking.seats WHERE event_id = ${eventId} AND seat_id IN ('A-1', 'A-2')`;
+    const seats = await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.seats WHERE event_id = ${eventId} AND seat_id IN ('A-1', 'A-2')`;
     expect(seats.map((seat) => seat.status)).toEqual(['available', 'available']);
-    const [reservation] = await stack.owner.sql<{ status: string; failure_reason: string; refunded_cents: number }[]>`SELECT status, failure_reason, refunded_cents FROM booking.reservations WHERE id = ${reservationId}`;
+    const [reservation] = await stack.stores.booking.sql<{ status: string; failure_reason: string; refunded_cents: number }[]>`SELECT status, failure_reason, refunded_cents FROM booking.reservations WHERE id = ${reservationId}`;
     expect(reservation).toEqual({ status: 'failed', failure_reason: 'ticketing_failed', refunded_cents: 3000 });
   });
 });
@@ -63,14 +63,14 @@ describe('holds that expire', () => {
     expect(held.body.status).toBe('held');
     const outcome = await stack.temporal.workflow.getHandle(held.body.workflowId).result();
     expect(outcome.status).toBe('expired');
-    const [seat] = await stack.owner.sql<{ status: string }[]>`SELECT status FROM booking.seats WHERE event_id = ${eventId} AND seat_id = 'B-1'`;
+    const [seat] = await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.seats WHERE event_id = ${eventId} AND seat_id = 'B-1'`;
     expect(seat?.status).toBe('available');
     const late = await stack.http.post(`/api/reservations/${held.body.id}/pay`, { paymentToken: 'tok_visa' }, customer.token);
     expect(late.status).toBe(410);
     expect(late.body.error).toBe('hold_expired');
     const fetched = await stack.http.get<Reservation>(`/api/reservations/${held.body.id}`, customer.token);
     expect(fetched.body.status).toBe('expired');
-    const [charges] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM payments.charges WHERE reservation_id = ${held.body.id}`;
+    const [charges] = await stack.stores.payments.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM payments.charges WHERE reservation_id = ${held.body.id}`;
     expect(charges?.count).toBe(0);
   });
 

@@ -45,9 +45,9 @@ it('a worker killed after the charge and before the tickets: a new worker finish
   crashing.kill('SIGKILL');
 
   const reservationId = accepted.body.id;
-  const charged = await stack.owner.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.charges WHERE reservation_id = ${reservationId} AND status = 'captured'`;
+  const charged = await stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.charges WHERE reservation_id = ${reservationId} AND status = 'captured'`;
   expect(charged).toEqual([{ amount_cents: 8000 }]);
-  const [before] = await stack.owner.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM ticketing.tickets WHERE reservation_id = ${reservationId}`;
+  const [before] = await stack.stores.ticketing.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM ticketing.tickets WHERE reservation_id = ${reservationId}`;
   expect(before?.count).toBe(0);
 
   // A fresh worker picks the saga up once the lost ticket attempt times out.
@@ -55,7 +55,7 @@ it('a worker killed after the charge and before the tickets: a new worker finish
   const outcome = await stack.temporal.workflow.getHandle(accepted.body.workflowId).result();
   expect(outcome.status).toBe('confirmed');
   expect(outcome.tickets).toHaveLength(2);
-  const chargesAfter = await stack.owner.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
+  const chargesAfter = await stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
   expect(chargesAfter).toEqual([{ amount_cents: 8000 }]);
   await stack.projectionCaughtUp();
   expect(await stack.invariants({ eventIds: [eventId], settled: true, readModel: true })).toEqual([]);

@@ -1,28 +1,44 @@
 import { connectAs, type DatabaseHandle } from '../db/client.js';
-import { createPaymentActivities } from '../activities/payments.js';
+import { createChargeParticipant, createPaymentActivities } from '../activities/payments.js';
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
-import { createSeatActivities } from '../activities/seats.js';
-import { createTicketActivities } from '../activities/tickets.js';
+import { createSeatActivities, createSeatSaleParticipant } from '../activities/seats.js';
+import { createTicketActivities, createTicketParticipant } from '../activities/tickets.js';
+import { createCoordinator, createTwoPhaseActivities, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
 import type { Config } from '../lib/config.js';
 
 export interface ActivityResources {
-  activities: ReturnType<typeof createSeatActivities> & ReturnType<typeof createPaymentActivities> & ReturnType<typeof createTicketActivities>;
+  activities: ReturnType<typeof createSeatActivities> &
+    ReturnType<typeof createPaymentActivities> &
+    ReturnType<typeof createTicketActivities> &
+    ReturnType<typeof createTwoPhaseActivities>;
+  /** The two-phase-commit coordinator, for the recovery loop. */
+  coordinator: Coordinator;
   close(): Promise<void>;
 }
 
 /** Every activity, each module connected as its own service role. */
-export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number } = {}): ActivityResources {
-  // Three pools per worker process; keep the sum well under Postgres' 100 connections.
+export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks } = {}): ActivityResources {
+  // Four pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
-  const handles: DatabaseHandle[] = [connectAs('booking', { max }), connectAs('payments', { max }), connectAs('ticketing', { max })];
-  const [booking, payments, ticketing] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle];
+  const handles: DatabaseHandle[] = [connectAs('booking', { max }), connectAs('payments', { max }), connectAs('ticketing', { max }), connectAs('coordinator', { max: 2 })];
+  const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const gateway = options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS });
+  const coordinator = createCoordinator({
+    log: log.sql,
+    stores: { booking: booking.sql, payments: payments.sql, ticketing: ticketing.sql },
+    booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS }),
+    payments: createChargeParticipant(payments.sql, gateway),
+    ticketing: createTicketParticipant(ticketing.sql),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
   return {
     activities: {
       ...createSeatActivities(booking.sql),
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
+      ...createTwoPhaseActivities(coordinator),
     },
+    coordinator,
     close: async () => {
       await Promise.all(handles.map((handle) => handle.close()));
     },

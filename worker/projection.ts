@@ -1,13 +1,14 @@
 import { config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
-import { connectAs } from '../db/client.js';
+import { connectServiceToStores } from '../db/client.js';
 import { createProjector } from './projector.js';
 
 /** The projection process: booking outbox → read model + change notifications for WebSockets. */
 const logger = createLogger('projection');
 config();
-const database = connectAs('projection', { max: 3 });
-const projection = createProjector(database.sql).start({ onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry') });
+// The read model lives in the shared database; the outbox it follows, in the booking store.
+const database = connectServiceToStores('projection', ['shared', 'booking'], { max: 3 });
+const projection = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({ onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry') });
 logger.info('projection running');
 
 let stopping = false;

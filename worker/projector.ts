@@ -35,28 +35,34 @@ interface OutboxRow {
   payload: { reservationId?: string; id?: string; changes?: { id: string }[] };
 }
 
+/** Where the projector reads the booking store (the outbox) and writes the read model; one database or two. */
+export interface ProjectorConnections {
+  source: postgres.Sql;
+  target: postgres.Sql;
+}
+
+interface BatchInput {
+  rows: OutboxRow[];
+  seats: Map<string, { current: { seat_id: string; status: SeatStatus; reservation_id: string | null }[]; held: number; sold: number }>;
+  reservations: { id: string; event_id: string; customer_id: string; status: ReservationStatus; amount_cents: number; refunded_cents: number }[];
+}
+
 /**
- * Keeps the read model equal to the booking schema. It reads the outbox in commit-safe order, then
+ * Keeps the read model equal to the booking store. It reads the outbox in commit-safe order, then
  * copies the *current* state of every seat and reservation a batch mentions, so applying a batch
- * twice, or two projectors at once, still converges to the truth.
+ * twice, or two projectors at once, still converges to the truth. The booking store is read in one
+ * snapshot; the read model and the cursor move in one transaction, so they can live in different
+ * databases.
  */
-export function createProjector(sql: postgres.Sql) {
-  /** Applies one batch; returns how many outbox rows it consumed. */
-  async function applyBatch(): Promise<number> {
-    return sql.begin(async (tx) => {
-      // One projector at a time moves the cursor; a second one waits here, then sees the new cursor.
-      const [cursor] = await tx<{ last_txid: string; last_outbox_id: string }[]>`
-        INSERT INTO readmodel.projection_cursors (name) VALUES (${CURSOR})
-        ON CONFLICT (name) DO UPDATE SET name = excluded.name
-        RETURNING last_txid::text, last_outbox_id::text`;
-      if (!cursor) throw new Error('projection cursor missing');
-      const rows = await tx<OutboxRow[]>`
+export function createProjector({ source, target }: ProjectorConnections) {
+  /** The outbox rows after the cursor, and the current state of everything they mention. */
+  async function readBatch(cursor: { last_txid: string; last_outbox_id: string }): Promise<BatchInput> {
+    return source.begin('isolation level repeatable read read only', async (read) => {
+      const rows = await read<OutboxRow[]>`
         SELECT id::text, txid::text, event_id, kind, payload FROM booking.outbox
         WHERE (txid, id) > (${cursor.last_txid}::xid8, ${cursor.last_outbox_id}::bigint)
           AND txid < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY txid, id LIMIT ${BATCH}`;
-      if (rows.length === 0) return 0;
-
       const seatsByEvent = new Map<string, Set<string>>();
       const reservationIds = new Set<string>();
       for (const row of rows) {
@@ -68,11 +74,38 @@ export function createProjector(sql: postgres.Sql) {
           reservationIds.add(row.payload.id);
         }
       }
-
+      const seats: BatchInput['seats'] = new Map();
       for (const [eventId, seatIds] of seatsByEvent) {
-        const ids = [...seatIds];
-        const current = await tx<{ seat_id: string; status: SeatStatus; reservation_id: string | null }[]>`
-          SELECT seat_id, status, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${ids}::text[])`;
+        const current = await read<{ seat_id: string; status: SeatStatus; reservation_id: string | null }[]>`
+          SELECT seat_id, status, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${[...seatIds]}::text[])`;
+        const [counts] = await read<{ held: number; sold: number }[]>`
+          SELECT count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
+          FROM booking.seats WHERE event_id = ${eventId}`;
+        seats.set(eventId, { current, held: counts?.held ?? 0, sold: counts?.sold ?? 0 });
+      }
+      const reservations =
+        reservationIds.size === 0
+          ? []
+          : await read<BatchInput['reservations']>`
+              SELECT id, event_id, customer_id, status, amount_cents, refunded_cents FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
+      return { rows, seats, reservations };
+    });
+  }
+
+  /** Applies one batch; returns how many outbox rows it consumed. */
+  async function applyBatch(): Promise<number> {
+    return target.begin(async (tx) => {
+      // One projector at a time moves the cursor; a second one waits here, then sees the new cursor.
+      const [cursor] = await tx<{ last_txid: string; last_outbox_id: string }[]>`
+        INSERT INTO readmodel.projection_cursors (name) VALUES (${CURSOR})
+        ON CONFLICT (name) DO UPDATE SET name = excluded.name
+        RETURNING last_txid::text, last_outbox_id::text`;
+      if (!cursor) throw new Error('projection cursor missing');
+      const { rows, seats, reservations } = await readBatch(cursor);
+      if (rows.length === 0) return 0;
+
+      for (const [eventId, { current, held, sold }] of seats) {
+        const ids = current.map((seat) => seat.seat_id);
         await tx`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = ANY(${ids}::text[])`;
         const taken = current.filter((seat) => seat.status !== 'available');
         if (taken.length > 0) {
@@ -81,14 +114,11 @@ export function createProjector(sql: postgres.Sql) {
             SELECT ${eventId}, s, st::booking.seat_status, NULLIF(r, '')::uuid
             FROM unnest(${taken.map((seat) => seat.seat_id)}::text[], ${taken.map((seat) => seat.status)}::text[], ${taken.map((seat) => seat.reservation_id ?? '')}::text[]) AS t(s, st, r)`;
         }
-        const [counts] = await tx<{ held: number; sold: number }[]>`
-          SELECT count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
-          FROM booking.seats WHERE event_id = ${eventId}`;
         const changes = current.map((seat) => ({ id: seat.seat_id, status: seat.status }));
         const messages = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_MESSAGE));
         const [availability] = await tx<{ version: string }[]>`
           INSERT INTO readmodel.event_availability (event_id, held, sold, version, updated_at)
-          VALUES (${eventId}, ${counts?.held ?? 0}, ${counts?.sold ?? 0}, ${messages}, now())
+          VALUES (${eventId}, ${held}, ${sold}, ${messages}, now())
           ON CONFLICT (event_id) DO UPDATE SET held = excluded.held, sold = excluded.sold,
             version = readmodel.event_availability.version + ${messages}, updated_at = now()
           RETURNING version::text`;
@@ -98,25 +128,21 @@ export function createProjector(sql: postgres.Sql) {
             eventId,
             version: lastVersion - messages + 1 + index,
             changes: changes.slice(index * MAX_CHANGES_PER_MESSAGE, (index + 1) * MAX_CHANGES_PER_MESSAGE),
-            held: counts?.held ?? 0,
-            sold: counts?.sold ?? 0,
+            held,
+            sold,
           };
           // Delivered at commit, in commit order.
           await tx`SELECT pg_notify(${SEAT_CHANNEL}, ${JSON.stringify(message)})`;
         }
       }
 
-      if (reservationIds.size > 0) {
-        const current = await tx<{ id: string; event_id: string; customer_id: string; status: ReservationStatus; amount_cents: number; refunded_cents: number }[]>`
-          SELECT id, event_id, customer_id, status, amount_cents, refunded_cents FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
-        for (const reservation of current) {
-          await tx`
-            INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, amount_cents, refunded_cents, updated_at)
-            VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.amount_cents}, ${reservation.refunded_cents}, now())
-            ON CONFLICT (id) DO UPDATE SET status = excluded.status, refunded_cents = excluded.refunded_cents, updated_at = now()`;
-          const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
-          await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
-        }
+      for (const reservation of reservations) {
+        await tx`
+          INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, amount_cents, refunded_cents, updated_at)
+          VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.amount_cents}, ${reservation.refunded_cents}, now())
+          ON CONFLICT (id) DO UPDATE SET status = excluded.status, refunded_cents = excluded.refunded_cents, updated_at = now()`;
+        const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
+        await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
       }
 
       const last = rows[rows.length - 1];
@@ -141,10 +167,12 @@ export function createProjector(sql: postgres.Sql) {
    * transaction (anywhere in the cluster) is still open, or not read yet.
    */
   async function hasPending(): Promise<boolean> {
-    const [row] = await sql<{ pending: boolean }[]>`
+    const [cursor] = await target<{ last_txid: string; last_outbox_id: string }[]>`
+      SELECT last_txid::text, last_outbox_id::text FROM readmodel.projection_cursors WHERE name = ${CURSOR}`;
+    const [row] = await source<{ pending: boolean }[]>`
       SELECT EXISTS (
-        SELECT 1 FROM booking.outbox o LEFT JOIN readmodel.projection_cursors c ON c.name = ${CURSOR}
-        WHERE c.name IS NULL OR (o.txid, o.id) > (c.last_txid, c.last_outbox_id)
+        SELECT 1 FROM booking.outbox
+        WHERE (txid, id) > (${cursor?.last_txid ?? '0'}::xid8, ${cursor?.last_outbox_id ?? '0'}::bigint)
       ) AS pending`;
     return row?.pending ?? false;
   }
@@ -168,7 +196,7 @@ export function createProjector(sql: postgres.Sql) {
     let stopped = false;
     let running: Promise<unknown> = Promise.resolve();
     let wake: (() => void) | undefined;
-    const listening = sql.listen(OUTBOX_CHANNEL, () => wake?.());
+    const listening = source.listen(OUTBOX_CHANNEL, () => wake?.());
     const loop = (async () => {
       while (!stopped) {
         running = catchUp().catch((error: unknown) => options.onError?.(error));

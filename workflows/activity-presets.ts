@@ -2,6 +2,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payments.js';
 import type { SeatActivities } from '../activities/seats.js';
 import type { TicketActivities } from '../activities/tickets.js';
+import type { TwoPhaseActivities } from '../activities/two-phase-commit.js';
 import { BusinessFailure } from '../lib/reservations.js';
 
 const businessFailures = [...Object.values(BusinessFailure), 'ReservationClosed'];
@@ -35,4 +36,13 @@ export const tickets = proxyLocalActivities<TicketActivities>({
 export const compensations = proxyActivities<SeatActivities & PaymentActivities & TicketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * Two-phase commit: one regular activity, visible in the Web UI. An attempt that cannot commit
+ * (a coordinator crash, a gateway outage) is aborted everywhere and retried as a new transaction.
+ */
+export const atomicBooking = proxyActivities<TwoPhaseActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8, nonRetryableErrorTypes: businessFailures },
 });

@@ -2,3 +2,4 @@ export { reservation } from './reservation.js';
 export { reservationCancellation } from './reservation-cancellation.js';
 export { eventCancellation } from './event-cancellation.js';
 export { checkIn } from './check-in.js';
+export { twoPhaseReservation } from './two-phase-reservation.js';

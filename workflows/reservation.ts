@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { BusinessFailure, chargeKeyOf, failureReasons, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { BusinessFailure, chargeKeyOf, failureReasons, initialSnapshot, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { compensations, payments, seats, tickets } from './activity-presets.js';
 import { cancelSignal, cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
@@ -21,21 +21,7 @@ type Ending = { status: 'failed' | 'expired' | 'cancelled'; failureReason?: stri
  */
 export async function reservation(request: ReservationRequest): Promise<ReservationSnapshot> {
   const chargeKey = chargeKeyOf(request.reservationId);
-  const state: ReservationSnapshot = {
-    id: request.reservationId,
-    workflowId: workflowInfo().workflowId,
-    status: 'pending',
-    eventId: request.eventId,
-    customerId: request.customerId,
-    seating: request.seating,
-    seats: request.seatIds,
-    quantity: request.quantity,
-    amountCents: request.amountCents,
-    currency: request.currency,
-    refundedCents: 0,
-    tickets: [],
-    requestHash: request.requestHash,
-  };
+  const state = initialSnapshot(request, workflowInfo().workflowId);
   let paymentToken = request.paymentToken;
   let cancelRequested = false;
 
@@ -140,7 +126,7 @@ function withoutToken(request: ReservationRequest, paymentToken?: string): Reser
   return paymentToken === undefined ? rest : { ...rest, paymentToken };
 }
 
-function businessFailureOf(error: unknown): ApplicationFailure | undefined {
+export function businessFailureOf(error: unknown): ApplicationFailure | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure && cause.type && cause.type in failureReasons) return cause;
   return undefined;

@@ -5,7 +5,7 @@ import { reservations } from '../../db/schema/booking.js';
 import { events } from '../../db/schema/catalog.js';
 import { tickets } from '../../db/schema/ticketing.js';
 import { MAX_SEATS_PER_RESERVATION, unknownSeatIds } from '../../lib/seating.js';
-import type { ReservationRecord, ReservationSnapshot, ReservationStatus } from '../../lib/reservations.js';
+import { recordOfSnapshot, type ReservationRecord, type ReservationSnapshot, type ReservationStatus } from '../../lib/reservations.js';
 import type { AuthUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import {
@@ -44,6 +44,8 @@ const createReservationBody = z
 const idParams = z.object({ id: z.uuid({ message: 'Not a reservation id' }) });
 const listQuery = z.object({ eventId: z.uuid().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 const idempotencyKey = z.string().min(1).max(200).optional();
+/** Booking-Protocol: saga | 2pc, for experiments; BOOKING_PROTOCOL when absent. */
+const bookingProtocol = z.enum(['saga', '2pc']).optional();
 
 type ReservationRow = typeof reservations.$inferSelect;
 
@@ -142,22 +144,13 @@ const recordOf = (row: ReservationRow): ReservationRecord => ({
   currency: row.currency,
 });
 
-const snapshotRecord = (snapshot: ReservationSnapshot): ReservationRecord => ({
-  reservationId: snapshot.id,
-  eventId: snapshot.eventId,
-  customerId: snapshot.customerId,
-  seatIds: snapshot.seats,
-  quantity: snapshot.quantity,
-  amountCents: snapshot.amountCents,
-  currency: snapshot.currency,
-});
 
-export function reservationRoutes({ db, temporal, config }: AppDeps) {
+export function reservationRoutes({ db, stores, temporal, config }: AppDeps) {
   const client = new ReservationClient(temporal, config);
 
   /** The reservation, if the caller may see it: its customer, the event's organizer, an admin. */
   async function visibleReservation(id: string, user: AuthUser): Promise<{ row?: ReservationRow; snapshot?: ReservationSnapshot; organizerId: string; seating: 'reserved' | 'general' }> {
-    const [row] = await db.select().from(reservations).where(eq(reservations.id, id));
+    const [row] = await stores.booking.select().from(reservations).where(eq(reservations.id, id));
     const snapshot = row ? undefined : await client.snapshot(id);
     const eventId = row?.eventId ?? snapshot?.eventId;
     const customerId = row?.customerId ?? snapshot?.customerId;
@@ -199,6 +192,12 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
       async handler(ctx, { body, user, headers }) {
         const key = idempotencyKey.safeParse(headers['idempotency-key']);
         if (!key.success) throw new ValidationFailed('Idempotency-Key must be 1 to 200 characters');
+        const asked = bookingProtocol.safeParse(headers['booking-protocol']);
+        if (!asked.success) throw new ValidationFailed('Booking-Protocol must be saga or 2pc');
+        const protocol = asked.data ?? config.BOOKING_PROTOCOL;
+        if (protocol === '2pc' && !body.paymentToken) {
+          throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
+        }
         const event = await findEvent(db, body.eventId);
         if (event.status !== 'on_sale') throw new EventNotOnSale('The event is no longer on sale');
         const seating = seatingOf(event);
@@ -230,6 +229,7 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
             requestHash: hash,
           },
           respondAsync ? 0 : config.RESERVATION_WAIT_MS,
+          protocol,
         );
         ctx.set('Location', `/api/reservations/${reservationId}`);
         if (outcome.kind === 'pending') {
@@ -255,10 +255,10 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
         const filters: SQL[] = [];
         if (user.role !== 'admin') filters.push(eq(reservations.customerId, user.id));
         if (query.eventId) filters.push(eq(reservations.eventId, query.eventId));
-        const rows = await db.select().from(reservations).where(and(...filters)).orderBy(desc(reservations.createdAt)).limit(query.limit);
+        const rows = await stores.booking.select().from(reservations).where(and(...filters)).orderBy(desc(reservations.createdAt)).limit(query.limit);
         const eventIds = [...new Set(rows.map((row) => row.eventId))];
         const seatingById = new Map(eventIds.length ? (await db.select({ id: events.id, seatingType: events.seatingType }).from(events).where(inArray(events.id, eventIds))).map((e) => [e.id, e.seatingType]) : []);
-        const ticketMap = await ticketsOf(db, rows.map((row) => row.id));
+        const ticketMap = await ticketsOf(stores.ticketing, rows.map((row) => row.id));
         ctx.body = { reservations: rows.map((row) => presentRow(row, seatingById.get(row.eventId) ?? 'reserved', ticketMap.get(row.id) ?? [])) };
       },
     }),
@@ -273,7 +273,7 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
       async handler(ctx, { params, user }) {
         const found = await visibleReservation(params.id, user);
         if (found.row) {
-          const ticketMap = await ticketsOf(db, [found.row.id]);
+          const ticketMap = await ticketsOf(stores.ticketing, [found.row.id]);
           ctx.body = presentRow(found.row, found.seating, ticketMap.get(found.row.id) ?? []);
         } else if (found.snapshot) {
           ctx.body = fromSnapshot(found.snapshot);
@@ -312,7 +312,7 @@ export function reservationRoutes({ db, temporal, config }: AppDeps) {
           return;
         }
         if (status === 'failed' || status === 'expired') throw new ReservationNotCancellable(`The reservation is already ${status}`);
-        const record = found.row ? recordOf(found.row) : found.snapshot ? snapshotRecord(found.snapshot) : undefined;
+        const record = found.row ? recordOf(found.row) : found.snapshot ? recordOfSnapshot(found.snapshot) : undefined;
         if (!record) throw new NotFound('reservation_not_found', `No reservation ${params.id}`);
         const result = await client.cancel(record);
         if (result.status !== 'cancelled') throw new ReservationNotCancellable(`The reservation ended ${result.status} before it could be cancelled`);

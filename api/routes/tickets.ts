@@ -9,11 +9,11 @@ import { assertOwner, findEvent } from './events.js';
 
 const codeParams = z.object({ code: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Not a ticket code') });
 
-export function ticketRoutes({ db, temporal, config }: AppDeps) {
+export function ticketRoutes({ db, stores, temporal, config }: AppDeps) {
   const client = new ReservationClient(temporal, config);
 
   async function findTicket(code: string) {
-    const [ticket] = await db.select().from(tickets).where(eq(tickets.code, code));
+    const [ticket] = await stores.ticketing.select().from(tickets).where(eq(tickets.code, code));
     if (!ticket) throw new NotFound('ticket_not_found', `No ticket ${code}`);
     return ticket;
   }

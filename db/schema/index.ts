@@ -4,3 +4,4 @@ export * from './booking.js';
 export * from './payments.js';
 export * from './ticketing.js';
 export * from './readmodel.js';
+export * from './coordinator.js';

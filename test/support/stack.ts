@@ -8,8 +8,8 @@ import { createApp } from '../../api/app.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
-import { connectAs, connectAsOwner, type DatabaseHandle } from '../../db/client.js';
-import { checkInvariants, type InvariantOptions } from '../../db/invariants.js';
+import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type StoreHandles } from '../../db/client.js';
+import { checkInvariants, type InvariantOptions, type InvariantStores } from '../../db/invariants.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
 import { createActivities, type ActivityResources } from '../../worker/activities.js';
@@ -43,7 +43,11 @@ export interface Stack {
   /** The live seat map: ws://127.0.0.1:<port>/ws. */
   wsUrl: string;
   liveFeed: LiveFeed;
+  /** Owner connection to the shared database (identity, catalogue, read model). */
   owner: DatabaseHandle;
+  /** Owner connections to every store: booking, payments and ticketing live in databases of their own. */
+  stores: StoreHandles;
+  storeSqls: InvariantStores;
   temporal: Client;
   startWorker(overrides?: StackOptions['activityOverrides']): Promise<{ worker: Worker; stop(): Promise<void> }>;
   /** Waits until the projection has applied everything committed so far. */
@@ -61,10 +65,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   quietRuntime();
   const cfg = loadConfig({ ...process.env, TASK_QUEUE: `test-${randomUUID()}`, PORT: '0', ...options.env });
   const logger = createLogger('test');
-  const owner = connectAsOwner({ max: 3 });
+  const stores = connectStoresAsOwner({ max: 2 });
+  const owner = stores.shared;
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
-  const apiDb = connectAs('api', { max: 6 });
-  const projectionDb = connectAs('projection', { max: 2 });
+  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4 });
+  const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
@@ -91,15 +96,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   if (!options.withoutWorker) await startWorker();
 
-  const projector = createProjector(projectionDb.sql);
+  const projector = createProjector({ source: projectionDb.of('booking').sql, target: projectionDb.of('shared').sql });
   const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
-  const { app } = createApp({ config: cfg, db: apiDb.db, temporal, tokens, metrics: createMetrics(), logger });
+  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, temporal, tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  const liveFeed = await attachLiveFeed(server, { sql: apiDb.sql, tokens, logger, config: cfg });
+  const liveFeed = await attachLiveFeed(server, { sql: apiDb.of('shared').sql, tokens, logger, config: cfg });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
 
@@ -110,13 +115,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     liveFeed,
     http: new HttpClient(baseUrl),
     owner,
+    stores,
+    storeSqls: storeSqls(stores),
     temporal,
     startWorker,
     async projectionCaughtUp() {
       await projector.drain();
     },
     async invariants(invariantOptions) {
-      return (await checkInvariants(owner.sql, invariantOptions)).map((violation) => `${violation.rule}: ${violation.detail}`);
+      return (await checkInvariants(storeSqls(stores), invariantOptions)).map((violation) => `${violation.rule}: ${violation.detail}`);
     },
     async stop() {
       await liveFeed.close();
@@ -125,7 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await projection?.stop();
       await Promise.all(workers.map((worker) => worker.stop()));
       await connection.close();
-      await Promise.all([owner.close(), apiDb.close(), projectionDb.close()]);
+      await Promise.all([stores.close(), apiDb.close(), projectionDb.close()]);
     },
   };
 }

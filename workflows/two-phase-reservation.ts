@@ -1,0 +1,61 @@
+import { ActivityFailure, ApplicationFailure, condition, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { cancellationWorkflowId, failureReasons, initialSnapshot, TwoPhaseCommitUnavailable, isTerminal, recordOfSnapshot, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
+import { atomicBooking } from './activity-presets.js';
+import { businessFailureOf } from './reservation.js';
+import { cancelUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
+import { reservationCancellation } from './reservation-cancellation.js';
+
+/**
+ * One reservation, by two-phase commit instead of a saga (BOOKING_PROTOCOL=2pc): one activity
+ * books seats, payment and tickets atomically across the three stores, so there are no steps to
+ * undo and no held seats for readers to see. Same workflow id, messages and answers as the saga,
+ * so the API, the Web UI and a later cancellation treat both alike. Pay-later holds are saga-only.
+ */
+const unavailable = (error: unknown): boolean => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === TwoPhaseCommitUnavailable;
+
+export async function twoPhaseReservation(request: ReservationRequest): Promise<ReservationSnapshot> {
+  const state = initialSnapshot(request, workflowInfo().workflowId);
+  setHandler(stateQuery, () => state);
+  setHandler(settledUpdate, async () => {
+    await condition(() => state.status !== 'pending');
+    return state;
+  });
+  let cancellation: Promise<void> | undefined;
+  // A cancel that arrives while the commit is in flight waits for it: a confirmed booking is then
+  // undone like any other confirmed one.
+  setHandler(cancelUpdate, async () => {
+    await condition(() => isTerminal(state.status));
+    cancellation ??= cancelConfirmed();
+    await cancellation;
+    return { status: state.status, refundedCents: state.refundedCents };
+  });
+
+  function setStatus(status: ReservationStatus): void {
+    state.status = status;
+    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
+  }
+
+  async function cancelConfirmed(): Promise<void> {
+    if (state.status !== 'confirmed') return;
+    const result = await executeChild(reservationCancellation, { workflowId: cancellationWorkflowId(request.reservationId), args: [recordOfSnapshot(state)] });
+    state.refundedCents = result.refundedCents;
+    setStatus('cancelled');
+  }
+
+  try {
+    const booked = await atomicBooking.bookAtomically(request);
+    state.seats = booked.seatIds;
+    state.tickets = booked.tickets;
+    if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: booked.seatIds }]);
+    setStatus('confirmed');
+  } catch (error) {
+    const failure = businessFailureOf(error);
+    if (failure?.type === 'SeatsUnavailable') state.unavailableSeats = (failure.details?.[0] as string[] | undefined) ?? [];
+    state.failureReason = failure ? failureReasons[failure.type as keyof typeof failureReasons] : unavailable(error) ? 'two_phase_commit_unavailable' : 'internal_error';
+    setStatus('failed');
+  }
+  // Let a cancel that arrived meanwhile finish before the workflow closes.
+  if (cancellation) await cancellation;
+  return state;
+}
