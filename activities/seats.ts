@@ -29,6 +29,8 @@ interface ReservationOutcome {
   expiresAt?: Date;
   failureReason?: string;
   refundedCents?: number;
+  /** A failed seat claim: how long it waited for row locks (reported with the change). */
+  lockWaitMs?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ async function recordReservation(tx: Tx, request: ReservationRecord, outcome: Re
       amountCents: request.amountCents,
       refundedCents: outcome.refundedCents ?? 0,
       ...(outcome.failureReason ? { failureReason: outcome.failureReason } : {}),
+      ...(outcome.lockWaitMs !== undefined ? { lockWaitMs: outcome.lockWaitMs } : {}),
     }, notify);
   }
 }
@@ -121,29 +124,49 @@ async function claimGeneralAdmission(tx: Tx, request: ReservationRequest, as: Cl
 }
 
 class SeatsTaken extends Error {
-  constructor(readonly failure: ApplicationFailure) {
+  constructor(
+    readonly failure: ApplicationFailure,
+    /** How long the claim waited for row locks before it found the seats taken. */
+    readonly lockWaitMs?: number,
+  ) {
     super(failure.message);
   }
 }
 
 const eventClosed = () => new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.EventClosed, message: 'The event is no longer on sale', nonRetryable: true }));
 
-/** Claims exactly the requested seats (or quantity), all or nothing, or throws SeatsTaken. */
-async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus): Promise<string[]> {
+/**
+ * Claims exactly the requested seats (or quantity), all or nothing, or throws SeatsTaken. Reports
+ * how long it took, waiting for other transactions' row locks included: the lock-wait figure of
+ * docs/saga-vs-2pc.md, written to the outbox with the change.
+ */
+async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus): Promise<{ seatIds: string[]; lockWaitMs: number }> {
+  const asked = Date.now();
   if (request.seating === 'reserved') {
     const result = await claimReservedSeats(tx, request, as);
     if (result.taken.length > 0) {
       throw new SeatsTaken(
         ApplicationFailure.create({ type: BusinessFailure.SeatsUnavailable, message: `Seats no longer available: ${result.taken.join(', ')}`, nonRetryable: true, details: [result.taken] }),
+        Date.now() - asked,
       );
     }
-    return result.claimed;
+    return { seatIds: result.claimed, lockWaitMs: Date.now() - asked };
   }
   const claimed = await claimGeneralAdmission(tx, request, as);
   if (claimed.length < request.quantity) {
-    throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }));
+    throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }), Date.now() - asked);
   }
-  return claimed;
+  return { seatIds: claimed, lockWaitMs: Date.now() - asked };
+}
+
+/** A reservation whose seats could not be claimed, recorded as failed (a tombstone); returns the failure to throw. */
+async function recordClaimFailure(sql: postgres.Sql, request: ReservationRecord, taken: SeatsTaken): Promise<ApplicationFailure> {
+  const reason = failureReasons[taken.failure.type as keyof typeof failureReasons];
+  await sql.begin(async (tx) => {
+    await lockReservation(tx, request.reservationId);
+    await recordReservation(tx, request, { status: 'failed', seatIds: request.seatIds, failureReason: reason, ...(taken.lockWaitMs !== undefined ? { lockWaitMs: taken.lockWaitMs } : {}) });
+  });
+  return taken.failure;
 }
 
 /** Seat-lock activities: the booking schema only, through the booking role. */
@@ -167,19 +190,14 @@ export function createSeatActivities(sql: postgres.Sql) {
           const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
           if (inventory?.closed) throw eventClosed();
-          const claimed = await claimSeats(tx, request, 'held');
+          const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held');
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })) });
+          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });
           return { seatIds: claimed, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };
         });
       } catch (error) {
         if (!(error instanceof SeatsTaken)) throw error;
-        const reason = failureReasons[error.failure.type as keyof typeof failureReasons];
-        await sql.begin(async (tx) => {
-          await lockReservation(tx, request.reservationId);
-          await recordReservation(tx, request, { status: 'failed', seatIds: request.seatIds, failureReason: reason });
-        });
-        throw error.failure;
+        throw await recordClaimFailure(sql, request, error);
       }
     },
 
@@ -274,25 +292,25 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
             throw ApplicationFailure.create({ type: 'ReservationClosed', message: `Reservation is already ${current}`, nonRetryable: true });
           }
           await ensureInventory(tx, request);
-          const asked = Date.now();
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           if (inventory?.closed) throw eventClosed();
-          const seatIds = await claimSeats(tx, request, 'sold');
+          const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold');
           const lockedAt = Date.now();
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })) }, false);
+          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })), lockWaitMs }, false);
           await tx.prepare(gid);
-          return { seatIds, lockWaitMs: lockedAt - asked, lockedAt };
+          return { seatIds, lockWaitMs, lockedAt };
         });
       } catch (error) {
-        if (error instanceof SeatsTaken) throw error.failure;
+        if (error instanceof SeatsTaken) throw await recordClaimFailure(sql, request, error);
         if (isLockTimeout(error)) {
-          throw ApplicationFailure.create({
+          const failure = ApplicationFailure.create({
             type: BusinessFailure.SeatsUnavailable,
             message: `Seats are locked by a booking that has not finished after ${options.lockTimeoutMs} ms`,
             nonRetryable: true,
             details: [request.seatIds],
           });
+          throw await recordClaimFailure(sql, request, new SeatsTaken(failure, options.lockTimeoutMs));
         }
         throw error;
       }

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type postgres from 'postgres';
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
 import type { DecisionOutcome } from '../db/schema/coordinator.js';
 import { chargeKeyOf, failureReasons, TwoPhaseCommitUnavailable, type ReservationRequest, type Ticket } from '../lib/reservations.js';
 import type { ChargeParticipant } from './payments.js';
@@ -20,9 +21,12 @@ export const participants: readonly Participant[] = ['booking', 'payments', 'tic
 
 /** A transaction's id: one per reservation and attempt, so a retried attempt never reuses one. */
 export const transactionIdOf = (reservationId: string, attempt: number): string => `boxoffice:${reservationId}:${attempt}`;
-/** The participant's prepared transaction, as pg_prepared_xacts names it. */
-export const preparedIdOf = (transactionId: string, participant: Participant): string => `${transactionId}:${participant}`;
-const PREPARED_PATTERN = /^(boxoffice:[0-9a-f-]{36}:\d+):(booking|payments|ticketing)$/;
+/**
+ * The participant's prepared transaction, as pg_prepared_xacts names it: it also names the
+ * coordinator that prepared it, so recovery can tell an in-doubt transaction from a slow one.
+ */
+export const preparedIdOf = (transactionId: string, coordinatorId: string, participant: Participant): string => `${transactionId}:${coordinatorId}:${participant}`;
+const PREPARED_PATTERN = /^(boxoffice:([0-9a-f-]{36}):\d+):([0-9a-f-]{36}):(booking|payments|ticketing)$/;
 
 export interface TwoPhaseBooking {
   seatIds: string[];
@@ -41,6 +45,8 @@ export interface CoordinatorHooks {
 export interface CoordinatorDeps {
   /** The decision log (coordinator schema), through the coordinator role. */
   log: postgres.Sql;
+  /** This coordinator's proof of life; see startLiveness. */
+  liveness: Liveness;
   /** Each participant's store, through its own role: only it may finish what it prepared. */
   stores: Record<Participant, postgres.Sql>;
   booking: SeatSaleParticipant;
@@ -52,6 +58,44 @@ export interface CoordinatorDeps {
 /** The transaction was decided "abort" by someone else (recovery) before this coordinator could commit it. */
 export class TransactionAborted extends Error {
   override name = 'TransactionAborted';
+}
+
+/**
+ * A coordinator is alive while it holds a session advisory lock keyed by its id on a connection of
+ * its own: a process that dies loses its connection and with it the lock. Recovery leaves alone
+ * the transactions of every coordinator whose lock is still held, however slow they are, and
+ * resolves those of dead ones. (A coordinator cut off from Postgres but still running is judged
+ * dead; the decision log keeps that safe: its late commit finds recovery's "abort".)
+ */
+export interface Liveness {
+  id: string;
+  /** Resolves once the lock is held; `book` waits for it. */
+  ready: Promise<void>;
+  /** Takes the lock again if the connection was replaced (a Postgres restart). */
+  renew(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const livenessKey = (coordinatorId: string) => `boxoffice-coordinator:${coordinatorId}`;
+
+export function startLiveness(url: string): Liveness {
+  const id = randomUUID();
+  // One connection that is never recycled: its session holds the lock.
+  const session = postgres(url, { max: 1, max_lifetime: 0, idle_timeout: 0, onnotice: () => {}, connection: { application_name: 'boxoffice-coordinator' } });
+  const take = async () => {
+    await session`
+      SELECT pg_advisory_lock(hashtextextended(${livenessKey(id)}, 0))
+      WHERE NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted)`;
+  };
+  const ready = take();
+  ready.catch(() => {});
+  return { id, ready, renew: take, close: () => session.end({ timeout: 5 }) };
+}
+
+/** Whether the coordinator `id` still holds its liveness lock (asked from another session). */
+async function isAlive(log: postgres.Sql, id: string): Promise<boolean> {
+  const [row] = await log.begin(async (tx) => tx<{ free: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtextextended(${livenessKey(id)}, 0)) AS free`);
+  return !row?.free;
 }
 
 const isMissingPrepared = (error: unknown): boolean => (error as { code?: string } | undefined)?.code === '42704';
@@ -75,18 +119,31 @@ export function createCoordinator(deps: CoordinatorDeps) {
     return row.outcome;
   }
 
-  /** Applies the decision at every participant; idempotent (a finished one is no longer prepared). */
-  async function complete(transactionId: string, outcome: DecisionOutcome, lockedAt?: number): Promise<void> {
+  /** The participant's prepared transactions of `transactionId`, by whichever coordinator. */
+  async function preparedBy(participant: Participant, transactionId: string): Promise<string[]> {
+    const rows = await deps.stores[participant]<{ gid: string }[]>`
+      SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND owner = current_user AND starts_with(gid, ${`${transactionId}:`})`;
+    return rows.map((row) => row.gid).filter((gid) => PREPARED_PATTERN.exec(gid)?.[4] === participant);
+  }
+
+  /**
+   * Applies the decision at every participant; idempotent (a finished one is no longer prepared).
+   * The coordinator that prepared them names them; anyone else looks them up.
+   */
+  async function complete(transactionId: string, outcome: DecisionOutcome, own?: { lockedAt?: number }): Promise<void> {
     const verb = outcome === 'commit' ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
     let lockHeldMs: number | undefined;
     // Booking first: its seat rows are what other bookings queue behind.
     for (const participant of participants) {
-      try {
-        await deps.stores[participant].unsafe(`${verb} ${quote(preparedIdOf(transactionId, participant))}`);
-      } catch (error) {
-        if (!isMissingPrepared(error)) throw error;
+      const gids = own ? [preparedIdOf(transactionId, deps.liveness.id, participant)] : await preparedBy(participant, transactionId);
+      for (const gid of gids) {
+        try {
+          await deps.stores[participant].unsafe(`${verb} ${quote(gid)}`);
+        } catch (error) {
+          if (!isMissingPrepared(error)) throw error;
+        }
       }
-      if (participant === 'booking' && lockedAt !== undefined) lockHeldMs = Date.now() - lockedAt;
+      if (participant === 'booking' && own?.lockedAt !== undefined) lockHeldMs = Date.now() - own.lockedAt;
     }
     await deps.log`
       UPDATE coordinator.decisions SET completed_at = now(), lock_held_ms = coalesce(${lockHeldMs ?? null}::int, lock_held_ms)
@@ -116,19 +173,21 @@ export function createCoordinator(deps: CoordinatorDeps) {
     const committedEarlier = await settleEarlierAttempts(request.reservationId, attempt);
     if (committedEarlier) return { ...(await bookedBy(request)), transactionId: committedEarlier };
 
+    await deps.liveness.ready;
     const transactionId = transactionIdOf(request.reservationId, attempt);
+    const gid = (participant: Participant) => preparedIdOf(transactionId, deps.liveness.id, participant);
     let sale: PreparedSale | undefined;
     let tickets: Ticket[];
     try {
       // Phase 1. Seats first: no card is charged for seats someone else has.
-      sale = await deps.booking.prepare(request, preparedIdOf(transactionId, 'booking'));
+      sale = await deps.booking.prepare(request, gid('booking'));
       const seatIds = sale.seatIds;
       const [charge, issued] = await Promise.allSettled([
         deps.payments.prepare(
           { reservationId: request.reservationId, idempotencyKey: chargeKeyOf(request.reservationId), amountCents: request.amountCents, currency: request.currency, paymentToken: request.paymentToken ?? '' },
-          preparedIdOf(transactionId, 'payments'),
+          gid('payments'),
         ),
-        deps.ticketing.prepare({ reservationId: request.reservationId, eventId: request.eventId, seatIds }, preparedIdOf(transactionId, 'ticketing')),
+        deps.ticketing.prepare({ reservationId: request.reservationId, eventId: request.eventId, seatIds }, gid('ticketing')),
       ]);
       if (charge.status === 'rejected') throw charge.reason;
       if (issued.status === 'rejected') throw issued.reason;
@@ -136,7 +195,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
     } catch (error) {
       // Nothing was decided: abort, so that whatever did prepare is rolled back everywhere.
       await decide(transactionId, request.reservationId, 'abort', 'coordinator', sale ? { lockWaitMs: sale.lockWaitMs } : {});
-      await complete(transactionId, 'abort', sale?.lockedAt);
+      await complete(transactionId, 'abort', sale ? { lockedAt: sale.lockedAt } : {});
       const reason = error instanceof ApplicationFailure && error.nonRetryable && error.type ? failureReasons[error.type as keyof typeof failureReasons] : undefined;
       if (reason) await deps.booking.recordFailure(request, reason);
       if (isPreparedTransactionsDisabled(error)) {
@@ -150,7 +209,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
     // Phase 2: the decision is durable before anyone is told.
     const outcome = await decide(transactionId, request.reservationId, 'commit', 'coordinator', { lockWaitMs: sale.lockWaitMs });
     await deps.hooks?.afterDecision?.(transactionId, outcome);
-    await complete(transactionId, outcome, sale.lockedAt);
+    await complete(transactionId, outcome, { lockedAt: sale.lockedAt });
     if (outcome !== 'commit') throw new TransactionAborted(`Transaction ${transactionId} was aborted by recovery before it could commit`);
     await deps.booking.announce(request.eventId);
     return { seatIds: sale.seatIds, tickets, transactionId };
@@ -165,30 +224,39 @@ export function createCoordinator(deps: CoordinatorDeps) {
 
   /**
    * Resolves in-doubt transactions: every participant's transaction prepared more than `graceMs`
-   * ago is committed if its decision was "commit" and rolled back otherwise (an "abort" is logged
-   * first, so a coordinator still alive can no longer commit it). Safe to run anywhere, any time,
-   * by several workers at once.
+   * ago by a coordinator that is no longer alive is committed if its decision was "commit" and
+   * rolled back otherwise (an "abort" is logged first, so that coordinator, should it come back,
+   * can no longer commit it). Decisions logged but not carried out everywhere are carried out.
+   * Safe to run anywhere, any time, by several workers at once.
    */
   async function recover(graceMs: number): Promise<{ committed: string[]; rolledBack: string[] }> {
-    const inDoubt = new Map<string, string>();
+    const inDoubt = new Map<string, { reservationId: string; coordinators: Set<string> }>();
     for (const participant of participants) {
       const rows = await deps.stores[participant]<{ gid: string }[]>`
         SELECT gid FROM pg_prepared_xacts
         WHERE database = current_database() AND owner = current_user AND prepared < now() - ${graceMs} * interval '1 millisecond'`;
       for (const { gid } of rows) {
         const match = PREPARED_PATTERN.exec(gid);
-        if (match?.[1] && match[2] === participant) inDoubt.set(match[1], match[1].split(':')[1] ?? '');
+        if (!match?.[1] || !match[2] || !match[3] || match[4] !== participant) continue;
+        const entry = inDoubt.get(match[1]) ?? { reservationId: match[2], coordinators: new Set<string>() };
+        entry.coordinators.add(match[3]);
+        inDoubt.set(match[1], entry);
       }
     }
-    // A decision logged but not carried out everywhere (the coordinator died during phase 2).
+    const alive = new Map<string, boolean>();
+    for (const [transactionId, entry] of inDoubt) {
+      for (const id of entry.coordinators) if (!alive.has(id)) alive.set(id, await isAlive(deps.log, id));
+      if ([...entry.coordinators].some((id) => alive.get(id))) inDoubt.delete(transactionId);
+    }
+    // A decision logged but not carried out everywhere (its coordinator died during phase 2).
     const unfinished = await deps.log<{ transaction_id: string; reservation_id: string }[]>`
       SELECT transaction_id, reservation_id FROM coordinator.decisions
       WHERE completed_at IS NULL AND decided_at < now() - ${graceMs} * interval '1 millisecond'`;
-    for (const row of unfinished) inDoubt.set(row.transaction_id, row.reservation_id);
+    for (const row of unfinished) inDoubt.set(row.transaction_id, { reservationId: row.reservation_id, coordinators: new Set() });
 
     const committed: string[] = [];
     const rolledBack: string[] = [];
-    for (const [transactionId, reservationId] of inDoubt) {
+    for (const [transactionId, { reservationId }] of inDoubt) {
       const outcome = await decide(transactionId, reservationId, 'abort', 'recovery');
       await complete(transactionId, outcome);
       (outcome === 'commit' ? committed : rolledBack).push(transactionId);
@@ -196,7 +264,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
     return { committed, rolledBack };
   }
 
-  return { book, recover };
+  return { book, recover, liveness: deps.liveness };
 }
 
 /** The Temporal activity: one attempt of the atomic booking per activity attempt. */
@@ -204,7 +272,15 @@ export function createTwoPhaseActivities(coordinator: Coordinator) {
   return {
     /** Books seats, payment and tickets in one two-phase commit across the three stores. */
     async bookAtomically(request: ReservationRequest): Promise<TwoPhaseBooking> {
-      return coordinator.book(request, Context.current().info.attempt);
+      const context = Context.current();
+      // Heartbeats tell Temporal within seconds that this coordinator died, even while it waits
+      // for seat locks; the retry is a new attempt that settles this one first.
+      const beat = setInterval(() => context.heartbeat(), 1000);
+      try {
+        return await coordinator.book(request, context.info.attempt);
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }

@@ -78,3 +78,31 @@ export async function prepareDatabases(cfg: Config, say: (line: string) => void)
   for (const url of urls) await runMigrations(url);
   return urls.map((url) => decodeURIComponent(new URL(url).pathname.slice(1)));
 }
+
+/**
+ * Drops a scratch database (tests, experiments): its name must contain `mustContain`. Prepared
+ * transactions left in it by an interrupted run are rolled back first, or the drop would fail.
+ */
+export async function dropScratchDatabase(databaseUrl: string, mustContain: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name) || !name.includes(mustContain)) throw new Error(`Refusing to drop database "${name}": its name must contain "${mustContain}"`);
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const sql = postgres(maintenance.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const [exists] = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (exists) {
+      const inside = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+      try {
+        const prepared = await inside<{ gid: string }[]>`SELECT gid FROM pg_prepared_xacts WHERE database = current_database()`;
+        for (const { gid } of prepared) await inside.unsafe(`ROLLBACK PREPARED '${gid.replaceAll("'", "''")}'`);
+      } finally {
+        await inside.end({ timeout: 5 });
+      }
+    }
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

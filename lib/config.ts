@@ -28,8 +28,8 @@ const envSchema = z.object({
   BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
   /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
   TWO_PC_LOCK_TIMEOUT_MS: durationMs.default(15_000),
-  /** Two-phase commit: a transaction prepared longer ago than this with no live coordinator is recovered. */
-  TWO_PC_RECOVERY_GRACE_MS: durationMs.default(5_000),
+  /** Two-phase commit: a transaction prepared longer ago than this whose coordinator is dead is recovered. */
+  TWO_PC_RECOVERY_GRACE_MS: durationMs.default(1_000),
   /** Two-phase commit: how often each worker looks for in-doubt transactions to recover. */
   TWO_PC_RECOVERY_INTERVAL_MS: durationMs.default(2_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),

@@ -11,7 +11,7 @@ export interface BookingPlan {
   /** Reserved seating: the seats. General admission: undefined, and `quantity` tickets. */
   seatIds?: string[];
   quantity: number;
-  paymentToken: 'tok_visa' | 'tok_declined';
+  paymentToken: 'tok_visa' | 'tok_declined' | 'tok_slow';
   holdThenPay: boolean;
   respondAsync: boolean;
   /** Sent as Idempotency-Key; with one, a lost answer can be asked for again safely. */
@@ -56,6 +56,7 @@ export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> 
     ...(plan.holdThenPay ? {} : { paymentToken: plan.paymentToken }),
   };
   const headers = {
+    'Booking-Protocol': run.options.protocol,
     ...(plan.idempotencyKey ? { 'Idempotency-Key': plan.idempotencyKey } : {}),
     ...(plan.respondAsync ? { Prefer: 'respond-async' } : {}),
   };

@@ -92,6 +92,16 @@ async function step(run: RunContext, connection: number): Promise<Step> {
   return 'busy';
 }
 
+/** Declined with probability paymentFailureRate, slow with slowPaymentRate, else a plain card. */
+function paymentTokenFor(run: RunContext): BookingPlan['paymentToken'] {
+  // No draw when neither is asked for, so a seed replays the runs it made before these options.
+  if (run.options.paymentFailureRate === 0 && run.options.slowPaymentRate === 0) return 'tok_visa';
+  const roll = run.random.next();
+  if (roll < run.options.paymentFailureRate) return 'tok_declined';
+  if (roll < run.options.paymentFailureRate + run.options.slowPaymentRate) return 'tok_slow';
+  return 'tok_visa';
+}
+
 /** The next fresh booking: an event with seats left, seats this client believes free. */
 async function freshPlan(run: RunContext, customer: Customer): Promise<BookingPlan | undefined> {
   const wanted = run.random.int(run.options.seatsPerRequest.min, run.options.seatsPerRequest.max);
@@ -99,7 +109,7 @@ async function freshPlan(run: RunContext, customer: Customer): Promise<BookingPl
     const base = {
       event,
       customer,
-      paymentToken: run.random.chance(run.options.paymentFailureRate) ? ('tok_declined' as const) : ('tok_visa' as const),
+      paymentToken: paymentTokenFor(run),
       holdThenPay: run.options.holdThenPay,
       respondAsync: run.options.respondAsync,
       idempotencyKey: newIdempotencyKey(),

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { ContentionReport } from './contention.js';
 import type { LoadResult } from './result.js';
 import { describeRun } from './summary-table.js';
+
+/** Results written before the contention figures existed have none. */
+const contentionOf = (result: LoadResult): ContentionReport | undefined => (result as Partial<LoadResult>).contention;
 
 type Figure = { label: string; value: (result: LoadResult) => number | undefined; unit: string; higherIsBetter: boolean };
 
@@ -20,6 +24,13 @@ const figures: Figure[] = [
   { label: 'sold out after', value: (r) => (r.sellOut.soldOutAtMs === undefined ? undefined : r.sellOut.soldOutAtMs / 1000), unit: 's', higherIsBetter: false },
   { label: 'answered 202', value: (r) => r.bookings.answeredPending, unit: '', higherIsBetter: false },
   { label: 'API max RSS', value: (r) => (r.apiMemory.maxRssBytes === undefined ? undefined : r.apiMemory.maxRssBytes / 1048576), unit: 'MiB', higherIsBetter: false },
+  { label: 'seat-lock wait p99', value: (r) => contentionOf(r)?.seatLocks.wait.p99Ms, unit: 'ms', higherIsBetter: false },
+  { label: 'seat-lock wait, sum', value: (r) => (contentionOf(r) ? contentionOf(r)!.seatLocks.waitTotalMs / 1000 : undefined), unit: 's', higherIsBetter: false },
+  { label: 'half-done, readers saw', value: (r) => contentionOf(r)?.intermediateStates.reservations, unit: '', higherIsBetter: false },
+  { label: 'half-done p50', value: (r) => contentionOf(r)?.intermediateStates.visible.p50Ms, unit: 'ms', higherIsBetter: false },
+  { label: 'half-done p99', value: (r) => contentionOf(r)?.intermediateStates.visible.p99Ms, unit: 'ms', higherIsBetter: false },
+  { label: 'rows locked p50 (2PC)', value: (r) => contentionOf(r)?.twoPhase?.lockHeld.p50Ms, unit: 'ms', higherIsBetter: false },
+  { label: 'rows locked p99 (2PC)', value: (r) => contentionOf(r)?.twoPhase?.lockHeld.p99Ms, unit: 'ms', higherIsBetter: false },
   { label: 'invariant problems', value: (r) => r.verification.problems.length + r.settle.problems.length, unit: '', higherIsBetter: false },
 ];
 

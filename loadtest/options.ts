@@ -39,6 +39,8 @@ export interface LoadOptions {
   /** shared: every client sees every answer (a live seat map); per-client: each learns only from its own. */
   seatKnowledge: 'shared' | 'per-client';
   paymentFailureRate: number;
+  /** Probability of paying with tok_slow (the simulated gateway takes 2 s). */
+  slowPaymentRate: number;
   holdThenPay: boolean;
   /** Send `Prefer: respond-async`: every booking is answered 202 at once and followed until it settles. */
   respondAsync: boolean;
@@ -47,7 +49,8 @@ export interface LoadOptions {
   createDeleteEvents: boolean;
   /** Repeat one identical request instead of fresh ones: with one Idempotency-Key, without, or half each. */
   sameRequest: 'off' | 'keyed' | 'unkeyed' | 'both';
-  protocol: 'saga';
+  /** How the bookings are made: the saga, or two-phase commit (the Booking-Protocol header). */
+  protocol: 'saga' | '2pc';
   /** Time allowed, after the load, for every reservation and workflow to settle and the projection to catch up. */
   settleTimeoutMs: number;
   /** Per HTTP call; a booking attempt answered 202 is then polled for up to `pendingTimeoutMs`. */
@@ -86,6 +89,7 @@ export const defaultOptions: LoadOptions = {
   customers: 20,
   seatKnowledge: 'shared',
   paymentFailureRate: 0,
+  slowPaymentRate: 0,
   holdThenPay: false,
   respondAsync: false,
   cancelRate: 0,
@@ -118,7 +122,8 @@ function validate(options: LoadOptions): void {
   const fail = (message: string): never => {
     throw new OptionsError(message);
   };
-  if (options.protocol !== 'saga') fail(`--protocol ${String(options.protocol)} is not available: only "saga" exists for now`);
+  if (options.protocol !== 'saga' && options.protocol !== '2pc') fail(`--protocol must be saga or 2pc, not ${String(options.protocol)}`);
+  if (options.protocol === '2pc' && options.holdThenPay) fail('--hold-then-pay needs --protocol saga: two-phase commit books and pays at once');
   intIn('--connections', options.connections, 1, 2000);
   intIn('--seats-per-request', options.seatsPerRequest.min, 1, 4);
   intIn('--seats-per-request', options.seatsPerRequest.max, options.seatsPerRequest.min, 4);
@@ -127,9 +132,10 @@ function validate(options: LoadOptions): void {
   intIn('--hot-seats', options.hotSeats, 1, 1000);
   if (options.mode === 'open' && !(options.ratePerSecond > 0 && options.ratePerSecond <= 10_000)) fail('--rate must be between 0 and 10000 per second');
   if (!(options.durationMs > 0) || !(options.maxDurationMs > 0)) fail('--duration and --max-duration must be positive');
-  for (const [flag, p] of [['--payment-failure-rate', options.paymentFailureRate], ['--cancel-rate', options.cancelRate]] as const) {
+  for (const [flag, p] of [['--payment-failure-rate', options.paymentFailureRate], ['--slow-payment-rate', options.slowPaymentRate], ['--cancel-rate', options.cancelRate]] as const) {
     if (!(p >= 0 && p <= 1)) fail(`${flag} must be a probability between 0 and 1`);
   }
+  if (options.paymentFailureRate + options.slowPaymentRate > 1) fail('--payment-failure-rate and --slow-payment-rate add up to more than 1');
   if (options.seating.type === 'reserved') {
     intIn('--rows', options.seating.rows, 1, MAX_ROWS);
     intIn('--seats-per-row', options.seating.seatsPerRow, 1, MAX_SEATS_PER_ROW);
@@ -204,12 +210,13 @@ Drives the Boxoffice HTTP API of a running stack, then checks every invariant in
   --customers N              customer accounts to register (default 20)
   --seat-knowledge shared|per-client   what a client knows about other clients' seats
   --payment-failure-rate p   pay with tok_declined with probability p
+  --slow-payment-rate p      pay with tok_slow (a 2 s gateway call) with probability p
   --hold-then-pay            hold without a payment token, then POST /api/reservations/:id/pay
   --respond-async            send Prefer: respond-async (answered 202 at once, then followed until settled)
   --cancel-rate p            with probability p a client's next action cancels one of its confirmed bookings
   --create-delete-events     create and delete extra events while booking runs
   --same-request keyed|unkeyed|both   repeat one identical request (with one Idempotency-Key, without, half each)
-  --protocol saga            booking protocol (only "saga" exists for now)
+  --protocol saga|2pc        book by saga (default) or by two-phase commit (docs/saga-vs-2pc.md)
   --seed N                   random seed (default 1)
   --out FILE.json --html FILE.html --charts-dir DIR   results, report, standalone SVG charts
   --settle-timeout 120s --request-timeout 30s --pending-timeout 120s
@@ -252,6 +259,7 @@ export function parseCommandLine(argv: readonly string[]): { options: LoadOption
       'create-delete-events': { type: 'boolean' },
       'same-request': { type: 'string' },
       protocol: { type: 'string' },
+      'slow-payment-rate': { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       html: { type: 'string' },
@@ -294,10 +302,8 @@ export function parseCommandLine(argv: readonly string[]): { options: LoadOption
   if (values['cancel-rate'] !== undefined) o.cancelRate = parseNumber(values['cancel-rate'], '--cancel-rate');
   if (values['create-delete-events']) o.createDeleteEvents = true;
   if (values['same-request'] !== undefined) o.sameRequest = oneOf(values['same-request'], ['off', 'keyed', 'unkeyed', 'both'] as const, '--same-request');
-  if (values.protocol !== undefined) {
-    if (values.protocol !== 'saga') throw new OptionsError(`--protocol ${values.protocol} is not available: only "saga" exists for now`);
-    o.protocol = 'saga';
-  }
+  if (values.protocol !== undefined) o.protocol = oneOf(values.protocol, ['saga', '2pc'] as const, '--protocol');
+  if (values['slow-payment-rate'] !== undefined) o.slowPaymentRate = parseNumber(values['slow-payment-rate'], '--slow-payment-rate');
   if (values.seed !== undefined) o.seed = parseNumber(values.seed, '--seed');
   if (values.out !== undefined) o.out = values.out;
   if (values.html !== undefined) o.html = values.html;

@@ -1,5 +1,6 @@
 import type { Seating } from '../lib/seating.js';
 import type { MemoryReport } from './api-memory.js';
+import type { ContentionReport } from './contention.js';
 import type { Verification } from './invariants.js';
 import type { LoadOptions } from './options.js';
 import type { RequestRecord } from './records.js';
@@ -51,6 +52,8 @@ export interface LoadResult {
   churn: { cancelledReservations: number; reboughtSeats: number };
   sameRequest?: { keyed?: SameRequestFindings; unkeyed?: SameRequestFindings };
   apiMemory: MemoryReport;
+  /** Lock waits, visible intermediate states (saga), rows locked by prepared transactions (2PC). */
+  contention: ContentionReport;
   timeline: TimelineBucket[];
   latencyBins: { fromMs: number; toMs: number; confirmed: number; failed: number }[];
   settle: SettleReport;

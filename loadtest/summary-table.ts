@@ -22,7 +22,9 @@ export function describeRun(result: LoadResult): string {
   const seats = o.seatsPerRequest.min === o.seatsPerRequest.max ? `${o.seatsPerRequest.min}` : `${o.seatsPerRequest.min}..${o.seatsPerRequest.max}`;
   const extras = [
     o.contention === 'hot' ? `hot contention (${o.hotSeats} seats)` : '',
+    o.protocol === '2pc' ? 'two-phase commit' : '',
     o.paymentFailureRate > 0 ? `${o.paymentFailureRate * 100}% declined cards` : '',
+    o.slowPaymentRate > 0 ? `${o.slowPaymentRate * 100}% slow payments` : '',
     o.holdThenPay ? 'hold then pay' : '',
     o.respondAsync ? 'Prefer: respond-async' : '',
     o.cancelRate > 0 ? `${o.cancelRate * 100}% cancelled` : '',
@@ -60,6 +62,15 @@ export function formatSummary(result: LoadResult): string {
   for (const [variant, finding] of Object.entries(result.sameRequest ?? {})) {
     const postgres = finding.reservationsInPostgres ? `; Postgres: reservations ${counts(finding.reservationsInPostgres)}, ${finding.chargesInPostgres ?? 0} charge(s)` : '';
     lines.push(`Same request    ${variant}: ${finding.requests} requests → ${finding.distinctReservations} distinct reservation(s), ${finding.confirmedAnswers} confirmed answers, ${counts(finding.failedByReason)}${postgres}`);
+  }
+  const c = result.contention;
+  lines.push(`Seat locks      ${c.seatLocks.claims} claims waited ${seconds(c.seatLocks.waitTotalMs)} in all for seat rows; sampled pg_locks: at most ${c.lockWaits.maxWaiting} requests waiting at once`);
+  lines.push(latencyRow('seat-lock wait', c.seatLocks.wait));
+  lines.push(latencyRow('half-done', c.intermediateStates.visible) + `   (${c.intermediateStates.reservations} reservations whose held seats readers could see)`);
+  if (c.twoPhase) {
+    lines.push(`Two-phase       ${c.twoPhase.transactions} transactions: ${c.twoPhase.committed} committed, ${c.twoPhase.aborted} aborted, ${c.twoPhase.recovered} resolved by recovery`);
+    lines.push(latencyRow('lock wait', c.twoPhase.lockWait));
+    lines.push(latencyRow('rows locked', c.twoPhase.lockHeld));
   }
   lines.push(`API memory      ${result.apiMemory.maxRssBytes !== undefined ? `max RSS ${(result.apiMemory.maxRssBytes / 1048576).toFixed(1)} MiB (${result.apiMemory.samples.length} samples of /metrics)` : 'not measured (/metrics did not answer)'}`);
   lines.push(`Settle          ${seconds(result.settle.tookMs)}: ${result.settle.followedUp} booking(s) followed up, ${result.settle.holdsCancelled} hold(s) cancelled`);

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { prepareDatabases } from '../db/migrate.js';
+import { dropScratchDatabase, prepareDatabases } from '../db/migrate.js';
 import { distinctStoreOwnerUrls, loadConfig } from '../lib/config.js';
 import { findTemporalCli, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
 import { workflowsPath } from '../worker/create-worker.js';
@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const address = project.config.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7243';
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-test-'));
 
-  for (const url of distinctStoreOwnerUrls(cfg)) await recreateDatabase(url);
+  for (const url of distinctStoreOwnerUrls(cfg)) await dropScratchDatabase(url, 'test');
   await prepareDatabases(cfg, (line) => console.log(line));
 
   const cli = findTemporalCli((line) => console.log(line));
@@ -60,32 +60,6 @@ async function preparedTransactionsLeft(urls: string[]): Promise<string[]> {
     }
   }
   return left;
-}
-
-async function rollBackPrepared(databaseUrl: string): Promise<void> {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    const rows = await sql<{ gid: string }[]>`SELECT gid FROM pg_prepared_xacts WHERE database = current_database()`;
-    for (const row of rows) await sql.unsafe(`ROLLBACK PREPARED '${row.gid.replaceAll("'", "''")}'`);
-  } finally {
-    await sql.end();
-  }
-}
-
-async function recreateDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  if (!/^[A-Za-z0-9_]+$/.test(name) || !name.includes('test')) throw new Error(`Refusing to recreate database "${name}": its name must contain "test"`);
-  url.pathname = '/postgres';
-  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  try {
-    // A prepared transaction left by an interrupted run would keep the database from being dropped.
-    const [exists] = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-    if (exists) await rollBackPrepared(databaseUrl);
-    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await sql.end();
-  }
 }
 
 const quietLogger = {

@@ -70,7 +70,10 @@ describe('options', () => {
   });
 
   it('refuses another protocol, bad values and unknown flags with a message', () => {
-    expect(() => parseCommandLine(['--protocol', 'two-phase'])).toThrow(/only "saga" exists/);
+    expect(parseCommandLine(['--protocol', '2pc']).options.protocol).toBe('2pc');
+    expect(() => parseCommandLine(['--protocol', 'two-phase'])).toThrow(/choose one of|saga or 2pc/);
+    expect(() => parseCommandLine(['--protocol', '2pc', '--hold-then-pay'])).toThrow(/needs --protocol saga/);
+    expect(() => parseCommandLine(['--payment-failure-rate', '0.6', '--slow-payment-rate', '0.6'])).toThrow(/more than 1/);
     expect(() => parseCommandLine(['--seats-per-request', '5'])).toThrow(OptionsError);
     expect(() => parseCommandLine(['--scenario', 'nope'])).toThrow(/choose one of/);
     expect(() => parseCommandLine(['--payment-failure-rate', '1.5'])).toThrow(/probability/);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { preparedIdOf, participants, TransactionAborted, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
+import { participants, TransactionAborted, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
 import type { ReservationRequest } from '../lib/reservations.js';
 import { createActivities, type ActivityResources } from '../worker/activities.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -162,29 +162,26 @@ describe('booking by two-phase commit through the API', () => {
 
 describe('the coordinator crashing between prepare and commit', () => {
   class Crash extends Error {}
-  let crashing: CoordinatorHooks = {};
-  let resources: ActivityResources;
-  let coordinator: Coordinator;
+  const opened: ActivityResources[] = [];
 
-  beforeAll(() => {
-    // A coordinator of our own whose "process" dies where the test says: the hook throws, and
-    // nothing after it runs, exactly as if the process had been killed there.
-    resources = createActivities(stack.cfg, {
-      poolSize: 3,
-      hooks: {
-        afterPrepare: (id) => crashing.afterPrepare?.(id) ?? Promise.resolve(),
-        afterDecision: (id, outcome) => crashing.afterDecision?.(id, outcome) ?? Promise.resolve(),
-      },
-    });
-    coordinator = resources.coordinator;
-  });
-
-  afterEach(() => {
-    crashing = {};
+  /**
+   * A coordinator of our own whose "process" dies where the hook says: the hook throws, nothing
+   * after it runs, and `die()` closes its connections, its liveness lock with them, exactly what
+   * the death of its process does.
+   */
+  function coordinatorProcess(hooks: CoordinatorHooks = {}): { coordinator: Coordinator; die(): Promise<void> } {
+    const resources = createActivities(stack.cfg, { poolSize: 2, hooks });
+    opened.push(resources);
+    return { coordinator: resources.coordinator, die: () => resources.close() };
+  }
+  const crashAt = (point: keyof CoordinatorHooks): CoordinatorHooks => ({
+    [point]: async () => {
+      throw new Crash(`coordinator killed at ${point}`);
+    },
   });
 
   afterAll(async () => {
-    await resources?.close();
+    await Promise.allSettled(opened.map((resources) => resources.close()));
   });
 
   function requestFor(eventId: string, seats: string[]): ReservationRequest {
@@ -214,20 +211,19 @@ describe('the coordinator crashing between prepare and commit', () => {
     // The first booking creates the inventory; the crash test then runs on a warm one.
     await book(eventId, ['C-5']);
     const request = requestFor(eventId, ['A-1', 'A-2']);
-    crashing = {
-      afterDecision: async () => {
-        throw new Crash('coordinator killed after logging commit');
-      },
-    };
-    await expect(coordinator.book(request, 1)).rejects.toBeInstanceOf(Crash);
-    crashing = {};
+    const crashing = coordinatorProcess(crashAt('afterDecision'));
+    await expect(crashing.coordinator.book(request, 1)).rejects.toBeInstanceOf(Crash);
+    const prepared = await preparedOf([request.reservationId]);
+    expect(prepared.map((gid) => gid.split(':').at(-1)).sort()).toEqual([...participants].sort());
 
-    expect((await preparedOf([request.reservationId])).sort()).toEqual(participants.map((participant) => preparedIdOf(`boxoffice:${request.reservationId}:1`, participant)).sort());
+    await crashing.die();
+    const successor = coordinatorProcess();
+
     // Readers see nothing of it yet: no intermediate state, the seats still read available.
     expect((await storesOf(request.reservationId, eventId)).seats).toEqual([{ seat_id: 'C-5', status: 'sold' }]);
 
     // Another booking of the same seat blocks on the prepared transaction's row locks...
-    const blocked = coordinator.book(requestFor(eventId, ['A-2']), 1).then(
+    const blocked = successor.coordinator.book(requestFor(eventId, ['A-2']), 1).then(
       () => 'confirmed',
       (error: unknown) => (error as { type?: string }).type ?? String(error),
     );
@@ -235,7 +231,7 @@ describe('the coordinator crashing between prepare and commit', () => {
     expect(early).toBe('still blocked');
 
     // ...until recovery, finding "commit" in the log, commits all three.
-    expect(await coordinator.recover(0)).toMatchObject({ committed: [`boxoffice:${request.reservationId}:1`], rolledBack: [] });
+    expect(await successor.coordinator.recover(0)).toMatchObject({ committed: [`boxoffice:${request.reservationId}:1`], rolledBack: [] });
     expect(await blocked).toBe('SeatsUnavailable');
     const stores = await storesOf(request.reservationId, eventId);
     expect(stores.reservation?.status).toBe('confirmed');
@@ -254,19 +250,17 @@ describe('the coordinator crashing between prepare and commit', () => {
     const eventId = await newEvent();
     await book(eventId, ['C-5']);
     const request = requestFor(eventId, ['B-1']);
-    crashing = {
-      afterPrepare: async () => {
-        throw new Crash('coordinator killed before deciding');
-      },
-    };
-    await expect(coordinator.book(request, 1)).rejects.toBeInstanceOf(Crash);
-    crashing = {};
+    const crashing = coordinatorProcess(crashAt('afterPrepare'));
+    await expect(crashing.coordinator.book(request, 1)).rejects.toBeInstanceOf(Crash);
     expect(await preparedOf([request.reservationId])).toHaveLength(3);
-
+    // While its coordinator lives, recovery leaves an undecided transaction alone, however long it takes.
+    const successor = coordinatorProcess();
+    expect(await successor.coordinator.recover(0)).toEqual({ committed: [], rolledBack: [] });
+    await crashing.die();
     const next = requestFor(eventId, ['B-1']);
-    const blocked = coordinator.book(next, 1);
+    const blocked = successor.coordinator.book(next, 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await coordinator.recover(0)).toMatchObject({ committed: [], rolledBack: [`boxoffice:${request.reservationId}:1`] });
+    expect(await successor.coordinator.recover(0)).toMatchObject({ committed: [], rolledBack: [`boxoffice:${request.reservationId}:1`] });
     await expect(blocked).resolves.toMatchObject({ seatIds: ['B-1'] });
 
     const crashed = await storesOf(request.reservationId, eventId);
@@ -278,25 +272,28 @@ describe('the coordinator crashing between prepare and commit', () => {
     expect(await preparedOf([request.reservationId, next.reservationId])).toEqual([]);
   });
 
-  it('a coordinator that outlives its recovery cannot commit: the first decision logged stands', async () => {
+  it('a coordinator cut off from Postgres and recovered meanwhile cannot commit: the first decision logged stands', async () => {
     const eventId = await newEvent();
     await book(eventId, ['C-5']);
     const request = requestFor(eventId, ['A-3']);
-    // Recovery runs while this coordinator is paused between prepare and decision.
-    crashing = {
+    const successor = coordinatorProcess();
+    // Between prepare and decision this coordinator loses its liveness session (a network
+    // partition, say), and another one's recovery runs.
+    const partitioned = coordinatorProcess({
       afterPrepare: async () => {
-        await coordinator.recover(0);
+        await stack.owner.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'boxoffice-coordinator' AND pid IN (
+          SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (hashtextextended(${`boxoffice-coordinator:${partitioned.coordinator.liveness.id}`}, 0) & 4294967295)::oid)`;
+        await expect.poll(() => successor.coordinator.recover(0), { timeout: 5000 }).toMatchObject({ rolledBack: [`boxoffice:${request.reservationId}:1`] });
       },
-    };
-    await expect(coordinator.book(request, 1)).rejects.toBeInstanceOf(TransactionAborted);
-    crashing = {};
+    });
+    await expect(partitioned.coordinator.book(request, 1)).rejects.toBeInstanceOf(TransactionAborted);
     const stores = await storesOf(request.reservationId, eventId);
     expect(stores.seats).toEqual([{ seat_id: 'C-5', status: 'sold' }]);
     expect(stores.charges).toEqual([]);
     expect(stores.decisions).toEqual([{ outcome: 'abort', decided_by: 'recovery', completed: true }]);
 
     // The retry is a new attempt, a new transaction: it commits.
-    await expect(coordinator.book(request, 2)).resolves.toMatchObject({ seatIds: ['A-3'], transactionId: `boxoffice:${request.reservationId}:2` });
+    await expect(successor.coordinator.book(request, 2)).resolves.toMatchObject({ seatIds: ['A-3'], transactionId: `boxoffice:${request.reservationId}:2` });
     expect(await preparedOf([request.reservationId])).toEqual([]);
   });
 });

@@ -3,8 +3,8 @@ import { createChargeParticipant, createPaymentActivities } from '../activities/
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
 import { createSeatActivities, createSeatSaleParticipant } from '../activities/seats.js';
 import { createTicketActivities, createTicketParticipant } from '../activities/tickets.js';
-import { createCoordinator, createTwoPhaseActivities, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
-import type { Config } from '../lib/config.js';
+import { createCoordinator, createTwoPhaseActivities, startLiveness, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
+import { serviceDatabaseUrl, type Config } from '../lib/config.js';
 
 export interface ActivityResources {
   activities: ReturnType<typeof createSeatActivities> &
@@ -23,8 +23,10 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
   const handles: DatabaseHandle[] = [connectAs('booking', { max }), connectAs('payments', { max }), connectAs('ticketing', { max }), connectAs('coordinator', { max: 2 })];
   const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const gateway = options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS });
+  const liveness = startLiveness(serviceDatabaseUrl('coordinator', cfg));
   const coordinator = createCoordinator({
     log: log.sql,
+    liveness,
     stores: { booking: booking.sql, payments: payments.sql, ticketing: ticketing.sql },
     booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS }),
     payments: createChargeParticipant(payments.sql, gateway),
@@ -40,7 +42,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
     },
     coordinator,
     close: async () => {
-      await Promise.all(handles.map((handle) => handle.close()));
+      await Promise.all([...handles.map((handle) => handle.close()), liveness.close()]);
     },
   };
 }

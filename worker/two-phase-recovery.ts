@@ -13,6 +13,7 @@ export function startTwoPhaseRecovery(coordinator: Coordinator, options: { grace
 
   async function pass(): Promise<void> {
     try {
+      await coordinator.liveness.renew();
       const { committed, rolledBack } = await coordinator.recover(options.graceMs);
       if (committed.length + rolledBack.length > 0) options.logger.warn({ committed, rolledBack }, 'resolved in-doubt two-phase transactions');
     } catch (error) {

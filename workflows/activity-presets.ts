@@ -44,5 +44,6 @@ export const compensations = proxyActivities<SeatActivities & PaymentActivities 
  */
 export const atomicBooking = proxyActivities<TwoPhaseActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8, nonRetryableErrorTypes: businessFailures },
 });
