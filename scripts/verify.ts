@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
-import { connectAsOwner } from '../db/client.js';
+import { connectStoresAsOwner, storeSqls } from '../db/client.js';
 import { checkInvariants } from '../db/invariants.js';
 
 /** `npm run verify [-- --event <id>] [--settled] [--read-model]`: exits 1 if any invariant fails. */
 const { values } = parseArgs({
   options: { event: { type: 'string', multiple: true }, settled: { type: 'boolean', default: false }, 'read-model': { type: 'boolean', default: false } },
 });
-const database = connectAsOwner({ max: 1 });
+const stores = connectStoresAsOwner({ max: 1 });
 try {
-  const violations = await checkInvariants(database.sql, { ...(values.event ? { eventIds: values.event } : {}), settled: values.settled, readModel: values['read-model'] });
+  const violations = await checkInvariants(storeSqls(stores), { ...(values.event ? { eventIds: values.event } : {}), settled: values.settled, readModel: values['read-model'] });
   if (violations.length === 0) {
     console.log('All invariants hold.');
   } else {
@@ -16,5 +16,5 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  await database.close();
+  await stores.close();
 }
