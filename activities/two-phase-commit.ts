@@ -47,7 +47,10 @@ export interface CoordinatorDeps {
   log: postgres.Sql;
   /** This coordinator's proof of life; see startLiveness. */
   liveness: Liveness;
-  /** Each participant's store, through its own role: only it may finish what it prepared. */
+  /**
+   * Each participant's store, through its own role (only it may finish what it prepared), for
+   * phase 2 and recovery: pools apart from the participants' phase-1 work.
+   */
   stores: Record<Participant, postgres.Sql>;
   booking: SeatSaleParticipant;
   payments: ChargeParticipant;

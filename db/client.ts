@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { config, serviceDatabaseUrl, storeOwnerUrl, type ServiceName, type Store } from '../lib/config.js';
+import { config, serviceDatabaseUrl, storeOwnerUrl, type Config, type ServiceName, type Store } from '../lib/config.js';
 import * as schema from './schema/index.js';
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -17,6 +17,8 @@ export interface ConnectOptions {
   url?: string;
   /** Another service's store, read where it lives (default: the service's own). */
   store?: Store;
+  /** The configuration to take the URL from (default: the process's). */
+  cfg?: Config;
 }
 
 function open(url: string, max: number): DatabaseHandle {
@@ -26,7 +28,7 @@ function open(url: string, max: number): DatabaseHandle {
 
 /** A connection pool as the service's own role, which can reach its own schema only. */
 export function connectAs(service: ServiceName, options: ConnectOptions = {}): DatabaseHandle {
-  return open(options.url ?? serviceDatabaseUrl(service, config(), options.store), options.max ?? 10);
+  return open(options.url ?? serviceDatabaseUrl(service, options.cfg ?? config(), options.store), options.max ?? 10);
 }
 
 /** The owner connection (to the shared database, or `store`'s): migrations, seeding, verification and tests. */

@@ -19,7 +19,7 @@ import { BusinessFailure, cancellationWorkflowId, eventCancellationWorkflowId, r
 import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
-import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
+import type { checkIn, eventCancellation, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
 import { findTemporalCli, startDevServer } from './temporal-cli.js';
 
 const port = Number(process.env.RECORD_TEMPORAL_PORT ?? 7299);
@@ -121,6 +121,14 @@ try {
   const sql = postgres(databaseUrl, { max: 1 });
   const [ticket] = await sql<{ code: string }[]>`SELECT code FROM ticketing.tickets WHERE status = 'valid' LIMIT 1`;
   await sql.end();
+  // The two-phase-commit alternative (docs/saga-vs-2pc.md): one activity, three outcomes.
+  const startTwoPhase = (input: ReservationRequest) =>
+    client.workflow.start<typeof twoPhaseReservation>('twoPhaseReservation', { workflowId: reservationWorkflowId(input.reservationId), taskQueue: cfg.TASK_QUEUE, args: [input] });
+  await scenario('two-phase-confirmed', () => startTwoPhase(request()));
+  await scenario('two-phase-declined', () => startTwoPhase(request({ paymentToken: 'tok_declined' })));
+  const taken = request();
+  await (await startTwoPhase(taken)).result();
+  await scenario('two-phase-seats-unavailable', () => startTwoPhase(request({ eventId: taken.eventId })));
   await scenario('check-in', () => client.workflow.start<typeof checkIn>('checkIn', { workflowId: `check-in-${randomUUID()}`, taskQueue: cfg.TASK_QUEUE, args: [{ code: ticket?.code ?? '' }] }));
 
   mkdirSync(outDir, { recursive: true });

@@ -113,6 +113,31 @@ describe('the load script against the real stack', () => {
     expect(result.bookings.failedByReason.seats_unavailable).toBeGreaterThan(0);
   });
 
+  it('the same hot-seat sell-out by saga and by two-phase commit: both sell each seat once; only the saga shows half-done states', async () => {
+    const workload = { connections: 8, seating: { type: 'reserved', rows: 1, seatsPerRow: 10 }, customers: 4, contention: 'hot', hotSeats: 4, paymentFailureRate: 0.2, seed: 3 } as const;
+    const saga = await run(small('sellout', { ...workload, protocol: 'saga' }));
+    const twoPhase = await run(small('sellout', { ...workload, protocol: '2pc' }));
+    for (const result of [saga, twoPhase]) {
+      await expectConsistent(result);
+      expect(result.sellOut).toMatchObject({ capacity: 10, sold: 10 });
+      expect(result.bookings.failedByReason.payment_declined).toBeGreaterThan(0);
+      expect(result.contention.seatLocks.claims).toBeGreaterThanOrEqual(result.bookings.confirmed);
+    }
+    // Saga: every confirmed booking's seats were seen held first.
+    expect(saga.contention.intermediateStates.reservations).toBeGreaterThanOrEqual(saga.bookings.confirmed);
+    expect(saga.contention.twoPhase).toBeUndefined();
+    // Two-phase commit: no seat was ever seen held; every booking was one logged decision.
+    expect(twoPhase.contention.intermediateStates.reservations).toBe(0);
+    const [held] = await stack.stores.booking.sql<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM booking.outbox, jsonb_array_elements(payload->'changes') AS change
+      WHERE event_id = ${twoPhase.events[0]?.id ?? ''} AND change->>'status' = 'held'`;
+    expect(held?.count).toBe(0);
+    expect(twoPhase.contention.twoPhase).toMatchObject({ committed: twoPhase.bookings.confirmed });
+    expect(twoPhase.contention.twoPhase?.lockHeld.count).toBeGreaterThan(0);
+    expect(formatSummary(twoPhase)).toMatch(/two-phase commit/);
+    expect(formatSummary(twoPhase)).toMatch(/Two-phase {7}\d+ transactions/);
+  });
+
   it('same-request-flood: one Idempotency-Key makes one reservation and one charge; without, one booking wins', async () => {
     const result = await run(small('same-request-flood', { connections: 6, durationMs: 1500 }));
     await expectConsistent(result);

@@ -18,9 +18,25 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga', () => {
+  it('has a recorded history for every path of the saga and of two-phase commit', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
-      ['check-in', 'confirmed', 'confirmed-then-cancelled', 'event-cancelled', 'general-admission', 'hold-cancelled', 'hold-expired', 'hold-then-pay', 'payment-declined', 'payment-flaky', 'seats-unavailable', 'ticketing-down'].sort(),
+      [
+        'check-in',
+        'confirmed',
+        'confirmed-then-cancelled',
+        'event-cancelled',
+        'general-admission',
+        'hold-cancelled',
+        'hold-expired',
+        'hold-then-pay',
+        'payment-declined',
+        'payment-flaky',
+        'seats-unavailable',
+        'ticketing-down',
+        'two-phase-confirmed',
+        'two-phase-declined',
+        'two-phase-seats-unavailable',
+      ].sort(),
     );
   });
 

@@ -20,14 +20,18 @@ export interface ActivityResources {
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks } = {}): ActivityResources {
   // Four pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
-  const handles: DatabaseHandle[] = [connectAs('booking', { max }), connectAs('payments', { max }), connectAs('ticketing', { max }), connectAs('coordinator', { max: 2 })];
+  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 })];
   const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const gateway = options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS });
+  // Phase 2 gets connections of its own: a COMMIT PREPARED that queued behind bookings waiting for
+  // the very rows it would release would wait for their lock timeout (measured: 15 s stalls).
+  const finish: DatabaseHandle[] = [connectAs('booking', { cfg, max: 2 }), connectAs('payments', { cfg, max: 2 }), connectAs('ticketing', { cfg, max: 2 })];
+  const [finishBooking, finishPayments, finishTicketing] = finish as [DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const liveness = startLiveness(serviceDatabaseUrl('coordinator', cfg));
   const coordinator = createCoordinator({
     log: log.sql,
     liveness,
-    stores: { booking: booking.sql, payments: payments.sql, ticketing: ticketing.sql },
+    stores: { booking: finishBooking.sql, payments: finishPayments.sql, ticketing: finishTicketing.sql },
     booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS }),
     payments: createChargeParticipant(payments.sql, gateway),
     ticketing: createTicketParticipant(ticketing.sql),
@@ -42,7 +46,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
     },
     coordinator,
     close: async () => {
-      await Promise.all([...handles.map((handle) => handle.close()), liveness.close()]);
+      await Promise.all([...handles, ...finish].map((handle) => handle.close()).concat(liveness.close()));
     },
   };
 }
