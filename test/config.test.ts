@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, serviceDatabaseUrl } from '../lib/config.js';
+import { ConfigError, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../lib/config.js';
 import { allSeatIds, capacityOf, unknownSeatIds } from '../lib/seating.js';
 
 describe('configuration', () => {
@@ -24,6 +24,27 @@ describe('configuration', () => {
     expect(serviceDatabaseUrl('payments', cfg)).toBe('postgres://boxoffice_payments@db.internal:5433/shop');
     const explicit = loadConfig({ PAYMENTS_DATABASE_URL: 'postgres://pay:pw@other:5432/payments' });
     expect(serviceDatabaseUrl('payments', explicit)).toBe('postgres://pay:pw@other:5432/payments');
+  });
+
+  it('finds a store in its own database, and a reader connects there as its own role', () => {
+    const cfg = loadConfig({
+      DATABASE_URL: 'postgres://owner:secret@db:5432/shop',
+      BOOKING_DATABASE_URL: 'postgres://boxoffice_booking:bk@db-booking:5432/booking',
+      API_DATABASE_URL: 'postgres://boxoffice_api:apipw@db:5432/shop',
+    });
+    // The API reads reservations where the booking store lives, with the API's credentials.
+    expect(serviceDatabaseUrl('api', cfg, 'booking')).toBe('postgres://boxoffice_api:apipw@db-booking:5432/booking');
+    // Ticketing has no database of its own here: it lives beside the API's.
+    expect(serviceDatabaseUrl('api', cfg, 'ticketing')).toBe('postgres://boxoffice_api:apipw@db:5432/shop');
+    expect(serviceDatabaseUrl('projection', cfg, 'booking')).toBe('postgres://boxoffice_projection@db-booking:5432/booking');
+    expect(storeOwnerUrl('booking', cfg)).toBe('postgres://owner:secret@db-booking:5432/booking');
+    expect(distinctStoreOwnerUrls(cfg)).toEqual(['postgres://owner:secret@db:5432/shop', 'postgres://owner:secret@db-booking:5432/booking']);
+  });
+
+  it('books by saga unless told 2pc, and refuses anything else', () => {
+    expect(loadConfig({}).BOOKING_PROTOCOL).toBe('saga');
+    expect(loadConfig({ BOOKING_PROTOCOL: '2pc' }).BOOKING_PROTOCOL).toBe('2pc');
+    expect(() => loadConfig({ BOOKING_PROTOCOL: 'xa' })).toThrow(/BOOKING_PROTOCOL/);
   });
 });
 

@@ -22,7 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-test-'));
 
   for (const url of distinctStoreOwnerUrls(cfg)) await dropScratchDatabase(url, 'test');
-  await prepareDatabases(cfg, (line) => console.log(line));
+  await prepareDatabases(cfg, (line) => console.log(line), { requirePreparedTransactions: true });
 
   const cli = findTemporalCli((line) => console.log(line));
   let temporal: DevServer | undefined = await startDevServer({
