@@ -44,7 +44,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const leftBehind = await preparedTransactionsLeft(distinctStoreOwnerUrls(cfg));
     temporal = undefined;
     rmSync(scratch, { recursive: true, force: true });
-    if (leftBehind.length > 0) throw new Error(`Prepared transactions left behind by the suite: ${leftBehind.join(', ')}`);
+    if (leftBehind.length > 0) {
+      // vitest only logs an error thrown here; the exit code is what CI sees.
+      process.exitCode = 1;
+      throw new Error(`Prepared transactions left behind by the suite: ${leftBehind.join(', ')}`);
+    }
   };
 }
 
