@@ -175,7 +175,7 @@ export function reservationRoutes({ db, stores, temporal, config }: AppDeps) {
     route({
       method: 'post',
       path: '/api/reservations',
-      summary: 'Reserve seats: with a paymentToken the whole saga runs; without one, the seats are held',
+      summary: 'Reserve seats: with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
       tag: 'reservations',
       access: 'user',
       body: createReservationBody,
