@@ -18,9 +18,14 @@ interface Cell {
   name: string;
   load: 'high' | 'small';
   workload: 'uncontended' | 'hot-seat' | 'sellout';
-  payments: 'ok' | 'declines' | 'slow';
+  payments: 'ok' | 'declines' | 'slow' | 'gateway-outages';
+  /** Cells that need the worker configured otherwise run on a stack of their own. */
+  stack: 'steady' | 'flaky-gateway';
   options: Partial<LoadOptions>;
 }
+
+/** The worker settings of each stack: the flaky one's gateway fails 20% of calls, transiently. */
+const stackEnvs: Record<Cell['stack'], Record<string, string>> = { steady: {}, 'flaky-gateway': { PAYMENT_FAILURE_RATE: '0.2' } };
 
 const { values } = parseArgs({
   options: {
@@ -51,9 +56,24 @@ function cells(): Cell[] {
           load,
           workload,
           payments: payment,
+          stack: 'steady',
           options: { ...loads[load], ...workloads[workload], ...payments[payment], seating: room, events: 1, durationMs: seconds * 1000, untilSoldOut: false },
         });
       }
+    }
+  }
+  // Transient gateway failures: the saga retries the charge with the seats held; 2PC aborts the
+  // whole transaction, releasing the seats, and retries it as a new one.
+  for (const load of ['high', 'small'] as const) {
+    for (const workload of ['uncontended', 'hot-seat'] as const) {
+      list.push({
+        name: `${load} load, ${workload}, gateway fails 20% of calls (retried)`,
+        load,
+        workload,
+        payments: 'gateway-outages',
+        stack: 'flaky-gateway',
+        options: { ...loads[load], ...workloads[workload], seating: room, events: 1, durationMs: seconds * 1000, untilSoldOut: false },
+      });
     }
   }
   list.push({
@@ -61,6 +81,7 @@ function cells(): Cell[] {
     load: 'high',
     workload: 'sellout',
     payments: 'ok',
+    stack: 'steady',
     options: { scenario: 'sellout', ...(values.quick ? { seating: { type: 'reserved', rows: 5, seatsPerRow: 20 } } : {}) },
   });
   return list;
@@ -110,23 +131,28 @@ if (values['report-only']) {
 }
 
 const started = new Date();
-const stack = await startExperimentStack(experimentEnv('compare', { api: 3310, temporal: 7263, ui: 8263 }), (line) => console.error(`[experiment] ${line}`));
 const rows: Row[] = [];
-try {
-  for (const cell of cells()) {
-    for (const protocol of ['saga', '2pc'] as const) {
-      const options = resolveOptions({ ...cell.options, protocol, baseUrl: stack.baseUrl, seed: 7, progress: 'off', settleTimeoutMs: 120_000 });
-      const result = await runLoad(options, { stores: stack.storeSqls, temporal: stack.temporal, log: (line) => console.error(`[experiment] ${line}`) });
-      const row = rowOf(cell, protocol, result);
-      rows.push(row);
-      console.error(
-        `[experiment] ${cell.name} / ${protocol}: ${row.confirmedPerSecond}/s, p50 ${ms(row.p50Ms)}, p99 ${ms(row.p99Ms)}, seat-lock wait p99 ${ms(row.seatLockWaitP99Ms)}, half-done ${row.halfDoneReservations}, rows locked p99 ${ms(row.rowsLockedP99Ms)}${row.ok ? '' : ' — INVARIANTS FAILED'}`,
-      );
-      if (!row.ok) for (const problem of [...result.settle.problems, ...result.verification.problems].slice(0, 10)) console.error(`  - ${problem}`);
+for (const stackName of ['steady', 'flaky-gateway'] as const) {
+  const stackCells = cells().filter((cell) => cell.stack === stackName);
+  const stack = await startExperimentStack(experimentEnv(`compare_${stackName.replace('-', '_')}`, { api: 3310, temporal: 7263, ui: 8263 }, stackEnvs[stackName]), (line) =>
+    console.error(`[experiment] ${line}`),
+  );
+  try {
+    for (const cell of stackCells) {
+      for (const protocol of ['saga', '2pc'] as const) {
+        const options = resolveOptions({ ...cell.options, protocol, baseUrl: stack.baseUrl, seed: 7, progress: 'off', settleTimeoutMs: 120_000 });
+        const result = await runLoad(options, { stores: stack.storeSqls, temporal: stack.temporal, log: (line) => console.error(`[experiment] ${line}`) });
+        const row = rowOf(cell, protocol, result);
+        rows.push(row);
+        console.error(
+          `[experiment] ${cell.name} / ${protocol}: ${row.confirmedPerSecond}/s, p50 ${ms(row.p50Ms)}, p99 ${ms(row.p99Ms)}, seat-lock wait p99 ${ms(row.seatLockWaitP99Ms)}, half-done ${row.halfDoneReservations}, rows locked p99 ${ms(row.rowsLockedP99Ms)}${row.ok ? '' : ' — INVARIANTS FAILED'}`,
+        );
+        if (!row.ok) for (const problem of [...result.settle.problems, ...result.verification.problems].slice(0, 10)) console.error(`  - ${problem}`);
+      }
     }
+  } finally {
+    await stack.stop();
   }
-} finally {
-  await stack.stop();
 }
 
 await writeReport(rows, started.toISOString(), Date.now() - started.getTime(), seconds);
