@@ -148,6 +148,18 @@ describe('booking by two-phase commit through the API', () => {
     expect((await storesOf(result.body.id, eventId)).seats).toEqual([]);
   });
 
+  it('answers 202 at once with Prefer: respond-async; paying it meanwhile is refused, never a 500, and it is charged once', async () => {
+    const eventId = await newEvent();
+    const started = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['B-2'], paymentToken: 'tok_visa' }, customer.token, { ...twoPhase, prefer: 'respond-async' });
+    expect(started.status).toBe(202);
+    touchedReservations.push(started.body.id);
+    const paid = await stack.http.post<ErrorBody>(`/api/reservations/${started.body.id}/pay`, { paymentToken: 'tok_visa' }, customer.token);
+    // 409 while the commit runs (nothing to pay), 410 once its workflow has closed.
+    expect([409, 410]).toContain(paid.status);
+    await expect.poll(async () => (await stack.http.get<Reservation>(`/api/reservations/${started.body.id}`, customer.token)).body.status, { timeout: 15_000 }).toBe('confirmed');
+    expect((await storesOf(started.body.id, eventId)).charges).toEqual([{ status: 'captured', amount_cents: 2000 }]);
+  });
+
   it('refuses a hold without payment (holds are the saga’s) and an unknown protocol, starting nothing', async () => {
     const eventId = await newEvent();
     const hold = await stack.http.post<ErrorBody>('/api/reservations', { eventId, seats: ['A-1'] }, customer.token, twoPhase);

@@ -3,7 +3,7 @@ import { cancellationWorkflowId, failureReasons, initialSnapshot, TwoPhaseCommit
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { atomicBooking } from './activity-presets.js';
 import { businessFailureOf } from './reservation.js';
-import { cancelUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
+import { cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
 import { reservationCancellation } from './reservation-cancellation.js';
 
 /**
@@ -20,6 +20,12 @@ export async function twoPhaseReservation(request: ReservationRequest): Promise<
   setHandler(settledUpdate, async () => {
     await condition(() => state.status !== 'pending');
     return state;
+  });
+  // Paid at once or not at all: there is never a hold to pay.
+  setHandler(payUpdate, () => state, {
+    validator: (_payment: { paymentToken: string }) => {
+      throw ApplicationFailure.create({ type: PayRejection.NotPayable, message: `The reservation is ${state.status}: two-phase commit books and pays at once` });
+    },
   });
   let cancellation: Promise<void> | undefined;
   // A cancel that arrives while the commit is in flight waits for it: a confirmed booking is then
