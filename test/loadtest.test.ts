@@ -120,7 +120,6 @@ describe('the load script against the real stack', () => {
     for (const result of [saga, twoPhase]) {
       await expectConsistent(result);
       expect(result.sellOut).toMatchObject({ capacity: 10, sold: 10 });
-      expect(result.bookings.failedByReason.payment_declined).toBeGreaterThan(0);
       expect(result.contention.seatLocks.claims).toBeGreaterThanOrEqual(result.bookings.confirmed);
     }
     // Saga: every confirmed booking's seats were seen held first.
