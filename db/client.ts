@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { config, serviceDatabaseUrl, storeOwnerUrl, type Config, type ServiceName, type Store } from '../lib/config.js';
+import { config, serviceDatabaseUrl, storeOwnerUrl, stores, type Config, type ServiceName, type Store } from '../lib/config.js';
 import * as schema from './schema/index.js';
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -45,33 +45,29 @@ export interface StoreHandles {
   close(): Promise<void>;
 }
 
-/** Connections to every store, reusing one pool where two stores are the same database. */
-export function connectStores(open: (store: Store) => DatabaseHandle, urlOf: (store: Store) => string): StoreHandles {
+/** One pool per distinct URL, shared by every key that names the same database. */
+function poolsByDatabase<K>(urlOf: ReadonlyMap<K, string>, max: number): { of(key: K): DatabaseHandle | undefined; close(): Promise<void> } {
   const byUrl = new Map<string, DatabaseHandle>();
-  const of = (store: Store): DatabaseHandle => {
-    const url = urlOf(store);
-    const existing = byUrl.get(url);
-    if (existing) return existing;
-    const handle = open(store);
+  const byKey = new Map<K, DatabaseHandle>();
+  for (const [key, url] of urlOf) {
+    const handle = byUrl.get(url) ?? open(url, max);
     byUrl.set(url, handle);
-    return handle;
-  };
+    byKey.set(key, handle);
+  }
   return {
-    shared: of('shared'),
-    booking: of('booking'),
-    payments: of('payments'),
-    ticketing: of('ticketing'),
+    of: (key) => byKey.get(key),
     close: async () => {
       await Promise.all([...byUrl.values()].map((handle) => handle.close()));
     },
   };
 }
 
-export function connectStoresAsOwner(options: { max?: number } = {}): StoreHandles {
-  return connectStores(
-    (store) => connectAsOwner({ store, max: options.max ?? 2 }),
-    (store) => storeOwnerUrl(store),
-  );
+/** Owner connections to every store (of `cfg`, default the process's), one pool per distinct database. */
+export function connectStoresAsOwner(options: { max?: number; cfg?: Config } = {}): StoreHandles {
+  const cfg = options.cfg ?? config();
+  const pools = poolsByDatabase(new Map(stores.map((store) => [store, storeOwnerUrl(store, cfg)])), options.max ?? 2);
+  const of = (store: Store): DatabaseHandle => pools.of(store) as DatabaseHandle;
+  return { shared: of('shared'), booking: of('booking'), payments: of('payments'), ticketing: of('ticketing'), close: pools.close };
 }
 
 /**
@@ -79,23 +75,14 @@ export function connectStoresAsOwner(options: { max?: number } = {}): StoreHandl
  * the API reads reservations and tickets, the projection reads the booking outbox, where they live.
  */
 export function connectServiceToStores<S extends Store>(service: ServiceName, wanted: readonly S[], options: { max?: number } = {}): { of(store: S): DatabaseHandle; close(): Promise<void> } {
-  const byUrl = new Map<string, DatabaseHandle>();
-  const handles = new Map<S, DatabaseHandle>();
-  for (const store of wanted) {
-    const url = serviceDatabaseUrl(service, config(), store);
-    const handle = byUrl.get(url) ?? open(url, options.max ?? 10);
-    byUrl.set(url, handle);
-    handles.set(store, handle);
-  }
+  const pools = poolsByDatabase(new Map(wanted.map((store) => [store, serviceDatabaseUrl(service, config(), store)])), options.max ?? 10);
   return {
     of(store) {
-      const handle = handles.get(store);
+      const handle = pools.of(store);
       if (!handle) throw new Error(`${service} has no connection to the ${store} store`);
       return handle;
     },
-    close: async () => {
-      await Promise.all([...byUrl.values()].map((handle) => handle.close()));
-    },
+    close: pools.close,
   };
 }
 

@@ -3,10 +3,10 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { connectAsOwner, connectStores, storeSqls, type StoreHandles } from '../db/client.js';
+import { connectStoresAsOwner, storeSqls, type StoreHandles } from '../db/client.js';
 import type { InvariantStores } from '../db/invariants.js';
 import { dropScratchDatabase } from '../db/migrate.js';
-import { distinctStoreOwnerUrls, loadConfig, storeOwnerUrl, type Config } from '../lib/config.js';
+import { distinctStoreOwnerUrls, loadConfig, type Config } from '../lib/config.js';
 
 /**
  * A whole stack of its own for an experiment: `dist/scripts/dev-stack.js` (Temporal dev server,
@@ -79,10 +79,7 @@ export async function startExperimentStack(env: Record<string, string>, log: (li
     await stopChild();
     throw error;
   }
-  const stores = connectStores(
-    (store) => connectAsOwner({ url: storeOwnerUrl(store, cfg), max: 2 }),
-    (store) => storeOwnerUrl(store, cfg),
-  );
+  const stores = connectStoresAsOwner({ cfg, max: 2 });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   return {
     baseUrl: `http://127.0.0.1:${cfg.PORT}`,

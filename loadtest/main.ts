@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { connectAsOwner, connectStores, storeSqls } from '../db/client.js';
-import { loadConfig, storeOwnerUrl } from '../lib/config.js';
+import { connectStoresAsOwner, storeSqls } from '../db/client.js';
+import { loadConfig } from '../lib/config.js';
 import { ApiClient } from './http-client.js';
 import { OptionsError, parseCommandLine, usage } from './options.js';
 import { reportCharts } from './report-charts.js';
@@ -41,10 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // Booking, payments and ticketing may each live in their own database (BOOKING_DATABASE_URL, ...).
   const cfg = loadConfig({ ...process.env, DATABASE_URL: options.databaseUrl });
-  const stores = connectStores(
-    (store) => connectAsOwner({ url: storeOwnerUrl(store, cfg), max: 2 }),
-    (store) => storeOwnerUrl(store, cfg),
-  );
+  const stores = connectStoresAsOwner({ cfg, max: 2 });
   const connection = await Connection.connect({ address: options.temporalAddress });
   const temporal = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
   try {
