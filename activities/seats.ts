@@ -266,8 +266,6 @@ export type SeatActivities = ReturnType<typeof createSeatActivities>;
 /** What the booking participant of a two-phase commit prepared. */
 export interface PreparedSale {
   seatIds: string[];
-  /** How long the seat rows took to lock (waiting behind other transactions included). */
-  lockWaitMs: number;
   /** When the seat rows were locked (epoch ms): they stay locked until COMMIT/ROLLBACK PREPARED. */
   lockedAt: number;
 }
@@ -299,7 +297,7 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })), lockWaitMs }, false);
           await tx.prepare(gid);
-          return { seatIds, lockWaitMs, lockedAt };
+          return { seatIds, lockedAt };
         });
       } catch (error) {
         if (error instanceof SeatsTaken) throw await recordClaimFailure(sql, request, error);

@@ -112,10 +112,10 @@ export function createCoordinator(deps: CoordinatorDeps) {
    * Logs the decision unless one is logged already, and returns the one that stands. Recovery and
    * a late coordinator race on this insert; the first decision wins and is never changed.
    */
-  async function decide(transactionId: string, reservationId: string, outcome: DecisionOutcome, decidedBy: 'coordinator' | 'recovery', timing: { lockWaitMs?: number } = {}): Promise<DecisionOutcome> {
+  async function decide(transactionId: string, reservationId: string, outcome: DecisionOutcome, decidedBy: 'coordinator' | 'recovery'): Promise<DecisionOutcome> {
     await deps.log`
-      INSERT INTO coordinator.decisions (transaction_id, reservation_id, outcome, decided_by, lock_wait_ms)
-      VALUES (${transactionId}, ${reservationId}, ${outcome}, ${decidedBy}, ${timing.lockWaitMs ?? null})
+      INSERT INTO coordinator.decisions (transaction_id, reservation_id, outcome, decided_by)
+      VALUES (${transactionId}, ${reservationId}, ${outcome}, ${decidedBy})
       ON CONFLICT (transaction_id) DO NOTHING`;
     const [row] = await deps.log<{ outcome: DecisionOutcome }[]>`SELECT outcome FROM coordinator.decisions WHERE transaction_id = ${transactionId}`;
     if (!row) throw new Error(`decision for ${transactionId} vanished`);
@@ -197,7 +197,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
       tickets = issued.value;
     } catch (error) {
       // Nothing was decided: abort, so that whatever did prepare is rolled back everywhere.
-      await decide(transactionId, request.reservationId, 'abort', 'coordinator', sale ? { lockWaitMs: sale.lockWaitMs } : {});
+      await decide(transactionId, request.reservationId, 'abort', 'coordinator');
       await complete(transactionId, 'abort', sale ? { lockedAt: sale.lockedAt } : {});
       const reason = error instanceof ApplicationFailure && error.nonRetryable && error.type ? failureReasons[error.type as keyof typeof failureReasons] : undefined;
       if (reason) await deps.booking.recordFailure(request, reason);
@@ -210,7 +210,7 @@ export function createCoordinator(deps: CoordinatorDeps) {
     // A crash here leaves three prepared transactions and no decision: recovery rolls them back.
     await deps.hooks?.afterPrepare?.(transactionId);
     // Phase 2: the decision is durable before anyone is told.
-    const outcome = await decide(transactionId, request.reservationId, 'commit', 'coordinator', { lockWaitMs: sale.lockWaitMs });
+    const outcome = await decide(transactionId, request.reservationId, 'commit', 'coordinator');
     await deps.hooks?.afterDecision?.(transactionId, outcome);
     await complete(transactionId, outcome, { lockedAt: sale.lockedAt });
     if (outcome !== 'commit') throw new TransactionAborted(`Transaction ${transactionId} was aborted by recovery before it could commit`);

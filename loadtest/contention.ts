@@ -2,8 +2,8 @@ import type { InvariantStores } from '../db/invariants.js';
 import { latencyStats, type LatencyStats } from './stats.js';
 
 /**
- * What the saga and two-phase commit cost other readers and writers (docs/saga-vs-2pc.md): lock
- * waits in the booking database, how long a saga's half-done state was visible, how long a
+ * What the saga and two-phase commit cost other readers and writers (docs/saga-vs-2pc.md): seat
+ * lock waits, how long a saga's half-done state was visible, how long a
  * two-phase transaction kept its seat rows locked.
  */
 export interface ContentionReport {
@@ -12,8 +12,6 @@ export interface ContentionReport {
    * rows, waiting behind other transactions included.
    */
   seatLocks: { claims: number; wait: LatencyStats; waitTotalMs: number };
-  /** Sampled from pg_locks in the booking database while the load ran: lock requests not granted. */
-  lockWaits: { intervalMs: number; samples: number; waitingTotalMs: number; maxWaiting: number };
   /**
    * Readers saw seats held for a reservation not yet confirmed (or about to be released): per
    * reservation, from its seats' hold to their sale or release, from the booking outbox. Zero
@@ -21,39 +19,11 @@ export interface ContentionReport {
    */
   intermediateStates: { reservations: number; visible: LatencyStats; visibleTotalMs: number };
   /** Two-phase commit only, from the coordinator's decision log. */
-  twoPhase?: { transactions: number; committed: number; aborted: number; recovered: number; lockWait: LatencyStats; lockHeld: LatencyStats };
-}
-
-const SAMPLE_MS = 25;
-
-/** Samples waiting lock requests in the booking database until stopped. */
-export function sampleLockWaits(stores: Pick<InvariantStores, 'booking'>): { stop(): Promise<ContentionReport['lockWaits']> } {
-  let stopped = false;
-  let samples = 0;
-  let waitingSum = 0;
-  let maxWaiting = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const [row] = await stores.booking<{ waiting: number }[]>`
-        SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-        WHERE NOT l.granted AND d.datname = current_database()`;
-      samples++;
-      waitingSum += row?.waiting ?? 0;
-      maxWaiting = Math.max(maxWaiting, row?.waiting ?? 0);
-      await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return { intervalMs: SAMPLE_MS, samples, waitingTotalMs: waitingSum * SAMPLE_MS, maxWaiting };
-    },
-  };
+  twoPhase?: { transactions: number; committed: number; aborted: number; recovered: number; lockHeld: LatencyStats };
 }
 
 /** After the run: intermediate states from the booking outbox, lock times from the decision log. */
-export async function measureContention(stores: InvariantStores, eventIds: readonly string[], lockWaits: ContentionReport['lockWaits']): Promise<ContentionReport> {
+export async function measureContention(stores: InvariantStores, eventIds: readonly string[]): Promise<ContentionReport> {
   const ids = [...eventIds];
   const spans = await stores.booking<{ visible_ms: number }[]>`
     WITH changes AS (
@@ -71,22 +41,19 @@ export async function measureContention(stores: InvariantStores, eventIds: reado
   ).map((row) => row.wait_ms);
   const report: ContentionReport = {
     seatLocks: { claims: waits.length, wait: latencyStats(waits), waitTotalMs: waits.reduce((sum, ms) => sum + ms, 0) },
-    lockWaits,
     intermediateStates: { reservations: visible.length, visible: latencyStats(visible), visibleTotalMs: Math.round(visible.reduce((sum, ms) => sum + ms, 0)) },
   };
 
   const reservations = (await stores.booking<{ id: string }[]>`SELECT id FROM booking.reservations WHERE event_id = ANY(${ids}::uuid[])`).map((row) => row.id);
-  const decisions = await stores.shared<{ outcome: string; decided_by: string; lock_wait_ms: number | null; lock_held_ms: number | null }[]>`
-    SELECT outcome, decided_by, lock_wait_ms, lock_held_ms FROM coordinator.decisions WHERE reservation_id = ANY(${reservations}::uuid[])`;
+  const decisions = await stores.shared<{ outcome: string; decided_by: string; lock_held_ms: number | null }[]>`
+    SELECT outcome, decided_by, lock_held_ms FROM coordinator.decisions WHERE reservation_id = ANY(${reservations}::uuid[])`;
   if (decisions.length > 0) {
-    const numbers = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
     report.twoPhase = {
       transactions: decisions.length,
       committed: decisions.filter((row) => row.outcome === 'commit').length,
       aborted: decisions.filter((row) => row.outcome === 'abort').length,
       recovered: decisions.filter((row) => row.decided_by === 'recovery').length,
-      lockWait: latencyStats(numbers(decisions.map((row) => row.lock_wait_ms))),
-      lockHeld: latencyStats(numbers(decisions.map((row) => row.lock_held_ms))),
+      lockHeld: latencyStats(decisions.map((row) => row.lock_held_ms).filter((value): value is number => value !== null)),
     };
   }
   return report;

@@ -4,7 +4,7 @@ import { sampleApiMemory } from './api-memory.js';
 import { runClosedClients, runOpenArrivals } from './clients.js';
 import { runEventChurn } from './event-churn.js';
 import { ApiClient } from './http-client.js';
-import { measureContention, sampleLockWaits } from './contention.js';
+import { measureContention } from './contention.js';
 import { verifyRun, type VerifierDeps } from './invariants.js';
 import { Ledger } from './ledger.js';
 import type { LoadOptions } from './options.js';
@@ -49,7 +49,6 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
 
     const run = new RunContext(options, api, new Random(options.seed), new Ledger(events), customers, organizer);
     const progress = startProgress(run, options.progress, deps.progress);
-    const lockWaits = sampleLockWaits(deps.stores);
     try {
       const limitMs = options.untilSoldOut ? options.maxDurationMs : options.durationMs;
       const clients = options.mode === 'open' ? runOpenArrivals(run) : runClosedClients(run);
@@ -66,7 +65,6 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     }
     const loadMs = run.now();
     const apiMemory = await memory.stop();
-    const lockWaitReport = await lockWaits.stop();
 
     log(`load done after ${(loadMs / 1000).toFixed(1)} s; settling...`);
     const eventIds = run.ledger.events.map((event) => event.id);
@@ -74,7 +72,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     const exact = !run.records.some((record) => record.kind === 'reserve' && record.status === 0 && !record.reservationId);
     const verification = await verifyRun(deps, eventIds, run.ledger.expectedSold(), exact);
     const sameRequest = options.sameRequest === 'off' ? undefined : await sameRequestFindings(deps.stores, run);
-    const contention = await measureContention(deps.stores, eventIds, lockWaitReport);
+    const contention = await measureContention(deps.stores, eventIds);
 
     const main = run.ledger.events.filter((event) => !event.ephemeral);
     const soldOutTimes = main.map((event) => event.soldOutAt);

@@ -16,14 +16,12 @@ export interface Row {
   soldOutAfterMs?: number;
   seatLockWaitP99Ms: number;
   seatLockWaitTotalMs: number;
-  maxLocksWaiting: number;
   halfDoneReservations: number;
   halfDoneP50Ms: number;
   halfDoneP99Ms: number;
   halfDoneTotalMs: number;
   rowsLockedP50Ms?: number;
   rowsLockedP99Ms?: number;
-  twoPhaseLockWaitP99Ms?: number;
 }
 
 export const ms = (value: number | undefined) => (value === undefined ? '—' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);

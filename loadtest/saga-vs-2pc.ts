@@ -105,12 +105,11 @@ function rowOf(cell: Cell, protocol: 'saga' | '2pc', result: LoadResult): Row {
     ...(result.sellOut.soldOutAtMs !== undefined ? { soldOutAfterMs: result.sellOut.soldOutAtMs } : {}),
     seatLockWaitP99Ms: c.seatLocks.wait.p99Ms,
     seatLockWaitTotalMs: c.seatLocks.waitTotalMs,
-    maxLocksWaiting: c.lockWaits.maxWaiting,
     halfDoneReservations: c.intermediateStates.reservations,
     halfDoneP50Ms: c.intermediateStates.visible.p50Ms,
     halfDoneP99Ms: c.intermediateStates.visible.p99Ms,
     halfDoneTotalMs: c.intermediateStates.visibleTotalMs,
-    ...(c.twoPhase ? { rowsLockedP50Ms: c.twoPhase.lockHeld.p50Ms, rowsLockedP99Ms: c.twoPhase.lockHeld.p99Ms, twoPhaseLockWaitP99Ms: c.twoPhase.lockWait.p99Ms } : {}),
+    ...(c.twoPhase ? { rowsLockedP50Ms: c.twoPhase.lockHeld.p50Ms, rowsLockedP99Ms: c.twoPhase.lockHeld.p99Ms } : {}),
   };
 }
 

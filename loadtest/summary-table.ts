@@ -64,12 +64,11 @@ export function formatSummary(result: LoadResult): string {
     lines.push(`Same request    ${variant}: ${finding.requests} requests → ${finding.distinctReservations} distinct reservation(s), ${finding.confirmedAnswers} confirmed answers, ${counts(finding.failedByReason)}${postgres}`);
   }
   const c = result.contention;
-  lines.push(`Seat locks      ${c.seatLocks.claims} claims waited ${seconds(c.seatLocks.waitTotalMs)} in all for seat rows; sampled pg_locks: at most ${c.lockWaits.maxWaiting} requests waiting at once`);
+  lines.push(`Seat locks      ${c.seatLocks.claims} claims waited ${seconds(c.seatLocks.waitTotalMs)} in all for seat rows`);
   lines.push(latencyRow('seat-lock wait', c.seatLocks.wait));
   lines.push(latencyRow('half-done', c.intermediateStates.visible) + `   (${c.intermediateStates.reservations} reservations whose held seats readers could see)`);
   if (c.twoPhase) {
     lines.push(`Two-phase       ${c.twoPhase.transactions} transactions: ${c.twoPhase.committed} committed, ${c.twoPhase.aborted} aborted, ${c.twoPhase.recovered} resolved by recovery`);
-    lines.push(latencyRow('lock wait', c.twoPhase.lockWait));
     lines.push(latencyRow('rows locked', c.twoPhase.lockHeld));
   }
   lines.push(`API memory      ${result.apiMemory.maxRssBytes !== undefined ? `max RSS ${(result.apiMemory.maxRssBytes / 1048576).toFixed(1)} MiB (${result.apiMemory.samples.length} samples of /metrics)` : 'not measured (/metrics did not answer)'}`);

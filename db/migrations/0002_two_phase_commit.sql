@@ -8,7 +8,6 @@ CREATE TABLE "coordinator"."decisions" (
 	"decided_by" text NOT NULL,
 	"decided_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"completed_at" timestamp with time zone,
-	"lock_wait_ms" integer,
 	"lock_held_ms" integer
 );
 --> statement-breakpoint

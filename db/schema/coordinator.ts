@@ -23,8 +23,6 @@ export const decisions = coordinator.table(
     decidedAt: timestamp('decided_at', { withTimezone: true }).notNull().defaultNow(),
     /** Every participant committed or rolled back: nothing of it is left in pg_prepared_xacts. */
     completedAt: timestamp('completed_at', { withTimezone: true }),
-    /** How long the booking participant waited for seat row locks (coordinator decisions only). */
-    lockWaitMs: integer('lock_wait_ms'),
     /** From the seat rows' lock to the booking participant's COMMIT/ROLLBACK PREPARED. */
     lockHeldMs: integer('lock_held_ms'),
   },
