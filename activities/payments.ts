@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { BusinessFailure } from '../lib/reservations.js';
+import { Failure } from '../lib/failures.js';
 import { CardDeclinedError, type PaymentGateway } from './payment-gateway.js';
 
 export interface ChargeInput {
@@ -72,7 +72,7 @@ export function createPaymentActivities(sql: postgres.Sql, gateway: PaymentGatew
 }
 
 function declined(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: BusinessFailure.PaymentDeclined, message, nonRetryable: true });
+  return ApplicationFailure.create({ type: Failure.PaymentDeclined, message, nonRetryable: true });
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

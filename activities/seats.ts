@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { BusinessFailure, failureReasons, reservationWorkflowId, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
+import { OUTBOX_CHANNEL } from '../db/channels.js';
+import { Failure, failureTypeOf, reasonOf } from '../lib/failures.js';
+import { closedStatuses, isClosed, openStatuses, reservationWorkflowId, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
 import { allSeatIds } from '../lib/seating.js';
 
-/** Outbox notifications wake the projection worker; the payload is only a hint. */
-export const OUTBOX_CHANNEL = 'booking_outbox';
 
 export interface HoldResult {
   seatIds: string[];
@@ -50,7 +50,7 @@ async function recordReservation(tx: Tx, request: ReservationRecord, outcome: Re
       expires_at = excluded.expires_at,
       updated_at = now()
     WHERE (r.status, r.refunded_cents) IS DISTINCT FROM (excluded.status, excluded.refunded_cents)
-      AND r.status NOT IN ('failed', 'expired', 'cancelled')
+      AND r.status <> ALL(${[...closedStatuses]}::booking.reservation_status[])
     RETURNING customer_id`;
   if (rows.length > 0) {
     await appendOutbox(tx, request.eventId, 'reservation', {
@@ -133,7 +133,7 @@ class SeatsTaken extends Error {
   }
 }
 
-const eventClosed = () => new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.EventClosed, message: 'The event is no longer on sale', nonRetryable: true }));
+const eventNotOnSale = () => new SeatsTaken(ApplicationFailure.create({ type: Failure.EventNotOnSale, message: 'The event is no longer on sale', nonRetryable: true }));
 
 /**
  * Claims exactly the requested seats (or quantity), all or nothing, or throws SeatsTaken. Reports
@@ -146,7 +146,7 @@ async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus
     const result = await claimReservedSeats(tx, request, as);
     if (result.taken.length > 0) {
       throw new SeatsTaken(
-        ApplicationFailure.create({ type: BusinessFailure.SeatsUnavailable, message: `Seats no longer available: ${result.taken.join(', ')}`, nonRetryable: true, details: [result.taken] }),
+        ApplicationFailure.create({ type: Failure.SeatsUnavailable, message: `Seats no longer available: ${result.taken.join(', ')}`, nonRetryable: true, details: [result.taken] }),
         Date.now() - asked,
       );
     }
@@ -154,14 +154,14 @@ async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus
   }
   const claimed = await claimGeneralAdmission(tx, request, as);
   if (claimed.length < request.quantity) {
-    throw new SeatsTaken(ApplicationFailure.create({ type: BusinessFailure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }), Date.now() - asked);
+    throw new SeatsTaken(ApplicationFailure.create({ type: Failure.SoldOut, message: `Fewer than ${request.quantity} tickets left`, nonRetryable: true }), Date.now() - asked);
   }
   return { seatIds: claimed, lockWaitMs: Date.now() - asked };
 }
 
 /** A reservation whose seats could not be claimed, recorded as failed (a tombstone); returns the failure to throw. */
 async function recordClaimFailure(sql: postgres.Sql, request: ReservationRecord, taken: SeatsTaken): Promise<ApplicationFailure> {
-  const reason = failureReasons[taken.failure.type as keyof typeof failureReasons];
+  const reason = reasonOf(failureTypeOf(taken.failure.type));
   await sql.begin(async (tx) => {
     await lockReservation(tx, request.reservationId);
     await recordReservation(tx, request, { status: 'failed', seatIds: request.seatIds, failureReason: reason, ...(taken.lockWaitMs !== undefined ? { lockWaitMs: taken.lockWaitMs } : {}) });
@@ -175,21 +175,21 @@ export function createSeatActivities(sql: postgres.Sql) {
     /**
      * Holds exactly the requested seats (or quantity) for the reservation, all or nothing. Idempotent:
      * a retry after a commit returns the seats already held. Fails with a non-retryable
-     * SeatsUnavailable, SoldOut or EventClosed, after recording the reservation as failed.
+     * SeatsUnavailable, SoldOut or EventNotOnSale, after recording the reservation as failed.
      */
     async holdSeats(request: ReservationRequest): Promise<HoldResult> {
       const expiresAt = request.paymentToken ? undefined : new Date(Date.now() + request.holdTtlMs);
       try {
         return await sql.begin(async (tx) => {
           const current = await lockReservation(tx, request.reservationId);
-          if (current === 'failed' || current === 'expired' || current === 'cancelled') {
-            throw ApplicationFailure.create({ type: 'ReservationClosed', message: `Reservation is already ${current}`, nonRetryable: true });
+          if (current && isClosed(current)) {
+            throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${current}`, nonRetryable: true });
           }
           await ensureInventory(tx, request);
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
-          if (inventory?.closed) throw eventClosed();
+          if (inventory?.closed) throw eventNotOnSale();
           const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held');
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });
@@ -250,7 +250,7 @@ export function createSeatActivities(sql: postgres.Sql) {
     async liveReservations(input: { eventId: string; afterReservationId?: string; limit: number }): Promise<{ status: ReservationStatus; request: ReservationRecord }[]> {
       const rows = await sql<{ id: string; status: ReservationStatus; customer_id: string; seat_ids: string[]; quantity: number; amount_cents: number; currency: string }[]>`
         SELECT id, status, customer_id, seat_ids, quantity, amount_cents, currency FROM booking.reservations
-        WHERE event_id = ${input.eventId} AND status IN ('pending', 'held', 'confirmed')
+        WHERE event_id = ${input.eventId} AND status = ANY(${[...openStatuses]}::booking.reservation_status[])
           AND id > ${input.afterReservationId ?? '00000000-0000-0000-0000-000000000000'}
         ORDER BY id LIMIT ${input.limit}`;
       return rows.map((row) => ({
@@ -287,11 +287,11 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
           await tx.unsafe(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs)}`);
           const current = await lockReservation(tx, request.reservationId);
           if (current !== undefined) {
-            throw ApplicationFailure.create({ type: 'ReservationClosed', message: `Reservation is already ${current}`, nonRetryable: true });
+            throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${current}`, nonRetryable: true });
           }
           await ensureInventory(tx, request);
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
-          if (inventory?.closed) throw eventClosed();
+          if (inventory?.closed) throw eventNotOnSale();
           const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold');
           const lockedAt = Date.now();
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
@@ -303,7 +303,7 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
         if (error instanceof SeatsTaken) throw await recordClaimFailure(sql, request, error);
         if (isLockTimeout(error)) {
           const failure = ApplicationFailure.create({
-            type: BusinessFailure.SeatsUnavailable,
+            type: Failure.SeatsUnavailable,
             message: `Seats are locked by a booking that has not finished after ${options.lockTimeoutMs} ms`,
             nonRetryable: true,
             details: [request.seatIds],

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { TicketFailure, type Ticket } from '../lib/reservations.js';
+import { Failure } from '../lib/failures.js';
+import type { Ticket } from '../lib/reservations.js';
 
 /** 128 random bits, URL-safe: a code cannot be guessed from another. */
 export const newTicketCode = (): string => randomBytes(16).toString('base64url');
@@ -39,9 +40,9 @@ export function createTicketActivities(sql: postgres.Sql) {
         WHERE code = ${input.code} AND status = 'valid' RETURNING checked_in_at`;
       if (used) return { code: input.code, checkedInAt: new Date(used.checked_in_at).toISOString() };
       const [current] = await sql<{ status: string }[]>`SELECT status FROM ticketing.tickets WHERE code = ${input.code}`;
-      if (!current) throw ApplicationFailure.create({ type: TicketFailure.NotFound, message: 'No such ticket', nonRetryable: true });
-      if (current.status === 'void') throw ApplicationFailure.create({ type: TicketFailure.Void, message: 'This ticket is void', nonRetryable: true });
-      throw ApplicationFailure.create({ type: TicketFailure.AlreadyCheckedIn, message: 'This ticket was already checked in', nonRetryable: true });
+      if (!current) throw ApplicationFailure.create({ type: Failure.TicketNotFound, message: 'No such ticket', nonRetryable: true });
+      if (current.status === 'void') throw ApplicationFailure.create({ type: Failure.TicketVoid, message: 'This ticket is void', nonRetryable: true });
+      throw ApplicationFailure.create({ type: Failure.AlreadyCheckedIn, message: 'This ticket was already checked in', nonRetryable: true });
     },
   };
 }

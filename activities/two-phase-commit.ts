@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import type { DecisionOutcome } from '../db/schema/coordinator.js';
-import { chargeKeyOf, failureReasons, TwoPhaseCommitUnavailable, type ReservationRequest, type Ticket } from '../lib/reservations.js';
+import { Failure, failureTypeOf, isReservationEnding, reasonOf } from '../lib/failures.js';
+import { chargeKeyOf, type ReservationRequest, type Ticket } from '../lib/reservations.js';
 import type { ChargeParticipant } from './payments.js';
 import type { PreparedSale, SeatSaleParticipant } from './seats.js';
 import type { TicketParticipant } from './tickets.js';
@@ -199,10 +200,10 @@ export function createCoordinator(deps: CoordinatorDeps) {
       // Nothing was decided: abort, so that whatever did prepare is rolled back everywhere.
       await decide(transactionId, request.reservationId, 'abort', 'coordinator');
       await complete(transactionId, 'abort', sale ? { lockedAt: sale.lockedAt } : {});
-      const reason = error instanceof ApplicationFailure && error.nonRetryable && error.type ? failureReasons[error.type as keyof typeof failureReasons] : undefined;
-      if (reason) await deps.booking.recordFailure(request, reason);
+      const type = error instanceof ApplicationFailure && error.nonRetryable ? failureTypeOf(error.type) : undefined;
+      if (isReservationEnding(type)) await deps.booking.recordFailure(request, reasonOf(type));
       if (isPreparedTransactionsDisabled(error)) {
-        throw ApplicationFailure.create({ type: TwoPhaseCommitUnavailable, message: 'Postgres has max_prepared_transactions = 0: two-phase commit cannot run (see README)', nonRetryable: true });
+        throw ApplicationFailure.create({ type: Failure.TwoPhaseCommitUnavailable, message: 'Postgres has max_prepared_transactions = 0: two-phase commit cannot run (see README)', nonRetryable: true });
       }
       throw error;
     }

@@ -1,6 +1,9 @@
+import { failures, type FailureType } from '../lib/failures.js';
+
 /**
- * Every failure a client can see, one class each, with its HTTP status and stable code
- * (shared/API.md). Handlers throw these; the error middleware turns them into
+ * Every failure a client can see, with its HTTP status and stable code (shared/API.md): the
+ * protocol's own below, the domain's from the one vocabulary (lib/failures.ts) through
+ * DomainError. Handlers throw these; the error middleware turns them into
  * `{ error, message, details? }`. Anything else is a 500 `internal_error`.
  */
 export abstract class ApiError extends Error {
@@ -31,10 +34,6 @@ export class InvalidCredentials extends ApiError {
   readonly status = 401;
   readonly code = 'invalid_credentials';
 }
-export class PaymentDeclined extends ApiError {
-  readonly status = 402;
-  readonly code = 'payment_declined';
-}
 export class Forbidden extends ApiError {
   readonly status = 403;
   readonly code = 'forbidden';
@@ -56,50 +55,33 @@ export class EmailTaken extends ApiError {
   readonly status = 409;
   readonly code = 'email_taken';
 }
-export class SeatsUnavailable extends ApiError {
-  readonly status = 409;
-  readonly code = 'seats_unavailable';
-}
-export class SoldOut extends ApiError {
-  readonly status = 409;
-  readonly code = 'sold_out';
-}
-export class EventNotOnSale extends ApiError {
-  readonly status = 409;
-  readonly code = 'event_not_on_sale';
-}
-export class ReservationNotPayable extends ApiError {
-  readonly status = 409;
-  readonly code = 'reservation_not_payable';
-}
 export class ReservationNotCancellable extends ApiError {
   readonly status = 409;
   readonly code = 'reservation_not_cancellable';
-}
-export class AlreadyCheckedIn extends ApiError {
-  readonly status = 409;
-  readonly code = 'already_checked_in';
-}
-export class TicketVoid extends ApiError {
-  readonly status = 409;
-  readonly code = 'ticket_void';
-}
-export class HoldExpired extends ApiError {
-  readonly status = 410;
-  readonly code = 'hold_expired';
 }
 export class PayloadTooLarge extends ApiError {
   readonly status = 413;
   readonly code = 'payload_too_large';
 }
-export class UnsupportedMediaType extends ApiError {
-  readonly status = 415;
-  readonly code = 'unsupported_media_type';
-}
 export class IdempotencyKeyReused extends ApiError {
   readonly status = 422;
   readonly code = 'idempotency_key_reused';
 }
+/** A failure of the domain vocabulary: its status and code are the vocabulary's. */
+export class DomainError extends ApiError {
+  readonly status: number;
+  readonly code: string;
+  constructor(
+    readonly type: FailureType,
+    message: string = failures[type].message,
+    details?: unknown,
+  ) {
+    super(message, details);
+    this.status = failures[type].status;
+    this.code = failures[type].code;
+  }
+}
+
 /** The saga failed for an infrastructure reason (after its retries); it was undone, nothing charged. */
 export class ReservationFailed extends ApiError {
   readonly status = 502;

@@ -7,7 +7,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import { RESERVATION_CHANNEL, SEAT_CHANNEL, type ReservationMessage, type SeatMessage } from '../worker/projector.js';
+import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../db/channels.js';
 import type { AuthUser, Tokens } from './auth.js';
 import { createSnapshotLoader, EventFeed, type SnapshotLoader, type Subscriber } from './live/event-feed.js';
 import { CLOSE_UNAUTHORIZED, LIVE_FEED_PATH, clientMessage, encode, type ErrorMessage } from './live/protocol.js';
@@ -38,14 +38,6 @@ export interface LiveFeed {
 }
 
 const uuid = z.uuid();
-const seatMessage = z.object({
-  eventId: z.string(),
-  version: z.number().int(),
-  changes: z.array(z.object({ id: z.string(), status: z.enum(['available', 'held', 'sold']) })),
-  held: z.number().int(),
-  sold: z.number().int(),
-});
-const reservationMessage = z.object({ id: z.string(), eventId: z.string(), customerId: z.string(), status: z.enum(['pending', 'held', 'confirmed', 'failed', 'expired', 'cancelled']) });
 
 /** One browser tab: its socket, who it is, what it watches. */
 class Connection implements Subscriber {

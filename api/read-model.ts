@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { type events } from '../db/schema/catalog.js';
 import { eventAvailability, reservationSummaries, seatStates } from '../db/schema/readmodel.js';
-import type { SeatStatus } from '../db/schema/booking.js';
+import type { SeatStatus } from '../lib/seating.js';
 import { allSeatIds, parseSeatId, type Seating } from '../lib/seating.js';
 
 type EventRow = typeof events.$inferSelect;

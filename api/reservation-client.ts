@@ -13,16 +13,16 @@ import {
   checkInWorkflowId,
   eventCancellationWorkflowId,
   reservationWorkflowId,
-  TicketFailure,
   type CancellationResult,
   type ReservationRecord,
   type ReservationRequest,
   type ReservationSnapshot,
 } from '../lib/reservations.js';
 import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
-import { cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
+import { Failure, failureTypeOf } from '../lib/failures.js';
+import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
-import { AlreadyCheckedIn, HoldExpired, NotFound, ReservationNotPayable, TicketVoid } from './errors.js';
+import { DomainError } from './errors.js';
 
 /** Same customer and Idempotency-Key → same reservation id, hence the same workflow. */
 export function reservationIdFor(customerId: string, idempotencyKey: string | undefined): string {
@@ -121,9 +121,10 @@ export class ReservationClient {
       return await this.workflows.getHandle(reservationWorkflowId(reservationId)).executeUpdate(payUpdate, { args: [{ paymentToken }] });
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === PayRejection.HoldExpired) throw new HoldExpired('The hold has expired: the seats were released');
-      if (cause instanceof ApplicationFailure && cause.type === PayRejection.NotPayable) throw new ReservationNotPayable(cause.message);
-      if (error instanceof WorkflowNotFoundError) throw new HoldExpired('The reservation is no longer waiting for payment');
+      const rejection = cause instanceof ApplicationFailure ? failureTypeOf(cause.type) : undefined;
+      if (rejection === Failure.HoldExpired) throw new DomainError(Failure.HoldExpired);
+      if (rejection === Failure.NotPayable) throw new DomainError(Failure.NotPayable, cause?.message);
+      if (error instanceof WorkflowNotFoundError) throw new DomainError(Failure.HoldExpired, 'The reservation is no longer waiting for payment');
       throw error;
     }
   }
@@ -168,9 +169,9 @@ export class ReservationClient {
       });
     } catch (error) {
       const failure = applicationFailureIn(error);
-      if (failure?.type === TicketFailure.AlreadyCheckedIn) throw new AlreadyCheckedIn('This ticket was already checked in');
-      if (failure?.type === TicketFailure.Void) throw new TicketVoid('This ticket is void: its reservation was cancelled');
-      if (failure?.type === TicketFailure.NotFound) throw new NotFound('ticket_not_found', `No ticket ${code}`);
+      const type = failureTypeOf(failure?.type);
+      if (type === Failure.AlreadyCheckedIn || type === Failure.TicketVoid) throw new DomainError(type);
+      if (type === Failure.TicketNotFound) throw new DomainError(type, `No ticket ${code}`);
       throw error;
     }
   }

@@ -4,8 +4,6 @@ import { existsSync } from 'node:fs';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { distinctStoreOwnerUrls, type Config } from '../lib/config.js';
-import { ensurePreparedTransactions, PreparedTransactionsUnavailable } from './prepared-transactions.js';
 
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
@@ -64,25 +62,6 @@ export async function runMigrations(databaseUrl: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
-}
-
-/**
- * Everything the stores need before a service starts: prepared transactions enabled (two-phase
- * commit), and every distinct database (shared, booking, payments, ticketing) created and migrated.
- * Each database gets every schema; a service uses only its own one there.
- */
-export async function prepareDatabases(cfg: Config, say: (line: string) => void, options: { requirePreparedTransactions?: boolean } = {}): Promise<string[]> {
-  const urls = distinctStoreOwnerUrls(cfg);
-  for (const url of urls) await ensureDatabase(url);
-  try {
-    await ensurePreparedTransactions(urls[0] ?? cfg.DATABASE_URL, say);
-  } catch (error) {
-    // The saga (the default) does not need them: say what two-phase commit would need, and go on.
-    if (options.requirePreparedTransactions || !(error instanceof PreparedTransactionsUnavailable)) throw error;
-    say(`${error.message}\nUntil then the saga works and BOOKING_PROTOCOL=2pc answers 502 (two_phase_commit_unavailable).`);
-  }
-  for (const url of urls) await runMigrations(url);
-  return urls.map((url) => decodeURIComponent(new URL(url).pathname.slice(1)));
 }
 
 /**

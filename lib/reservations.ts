@@ -2,35 +2,21 @@
  * The reservation domain's shared vocabulary: pure types and names used by the API, the workflows
  * and the activities. No I/O here: workflow code imports it.
  */
-import type { ReservationStatus } from '../db/schema/booking.js';
+export const reservationStatuses = ['pending', 'held', 'confirmed', 'failed', 'expired', 'cancelled'] as const;
+export type ReservationStatus = (typeof reservationStatuses)[number];
 
-export type { ReservationStatus };
-
+/** Statuses a reservation never leaves. */
 export const terminalStatuses = ['confirmed', 'failed', 'expired', 'cancelled'] as const satisfies readonly ReservationStatus[];
 export type TerminalStatus = (typeof terminalStatuses)[number];
 export const isTerminal = (status: ReservationStatus): status is TerminalStatus => (terminalStatuses as readonly string[]).includes(status);
 
-/** `type` of the non-retryable ApplicationFailures that end a reservation with a reason the user sees. */
-export const BusinessFailure = {
-  SeatsUnavailable: 'SeatsUnavailable',
-  SoldOut: 'SoldOut',
-  PaymentDeclined: 'PaymentDeclined',
-  EventClosed: 'EventClosed',
-  TicketingFailed: 'TicketingFailed',
-} as const;
-export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof BusinessFailure];
+/** Ended without a sale: the row is a tombstone that a late seat-lock respects. */
+export const closedStatuses = ['failed', 'expired', 'cancelled'] as const satisfies readonly ReservationStatus[];
+export type ClosedStatus = (typeof closedStatuses)[number];
+export const isClosed = (status: ReservationStatus): status is ClosedStatus => (closedStatuses as readonly string[]).includes(status);
 
-/** The reason stored on a failed reservation, also the API's error code. */
-export const failureReasons = {
-  SeatsUnavailable: 'seats_unavailable',
-  SoldOut: 'sold_out',
-  PaymentDeclined: 'payment_declined',
-  EventClosed: 'event_not_on_sale',
-  TicketingFailed: 'ticketing_failed',
-} as const satisfies Record<BusinessFailureType, string>;
-
-/** `type` of the failure when Postgres cannot prepare transactions at all: retrying will not help. */
-export const TwoPhaseCommitUnavailable = 'TwoPhaseCommitUnavailable';
+/** Not over yet, or sold: the reservations an event cancellation must undo. */
+export const openStatuses = ['pending', 'held', 'confirmed'] as const satisfies readonly ReservationStatus[];
 
 export const reservationWorkflowId = (reservationId: string): string => `reservation-${reservationId}`;
 /** The payment's idempotency key: the saga charges under it, every cancellation refunds it. */
@@ -127,6 +113,3 @@ export interface CancellationResult {
   status: ReservationStatus;
   refundedCents: number;
 }
-
-/** `type` of the failures of the check-in activity. */
-export const TicketFailure = { NotFound: 'TicketNotFound', AlreadyCheckedIn: 'AlreadyCheckedIn', Void: 'TicketVoid' } as const;

@@ -8,6 +8,9 @@ export const MAX_SEATS_PER_ROW = 100;
 export const MAX_GENERAL_CAPACITY = 100_000;
 export const MAX_SEATS_PER_RESERVATION = 10;
 
+export const seatStatuses = ['available', 'held', 'sold'] as const;
+export type SeatStatus = (typeof seatStatuses)[number];
+
 export type Seating = { type: 'reserved'; rows: number; seatsPerRow: number } | { type: 'general'; capacity: number };
 
 export function rowLetter(rowIndex: number): string {

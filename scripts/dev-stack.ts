@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from '../lib/config.js';
 import { connectAsOwner } from '../db/client.js';
-import { prepareDatabases } from '../db/migrate.js';
-import { demoAccounts, seed } from '../db/seed.js';
+import { prepareDatabases } from './prepare-databases.js';
+import { demoAccounts, seed } from './demo-data.js';
 import { findTemporalCli, startDevServer, type DevServer } from './temporal-cli.js';
 
 /**

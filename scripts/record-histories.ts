@@ -15,7 +15,8 @@ import { Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
 import { runMigrations } from '../db/migrate.js';
 import { loadConfig } from '../lib/config.js';
-import { BusinessFailure, cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflowId, type ReservationRequest } from '../lib/reservations.js';
+import { Failure } from '../lib/failures.js';
+import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflowId, type ReservationRequest } from '../lib/reservations.js';
 import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
@@ -43,7 +44,7 @@ const normal = await createReservationWorker(cfg, resources.activities);
 const failing = await createReservationWorker(failingCfg, {
   ...resources.activities,
   issueTickets: async () => {
-    throw ApplicationFailure.create({ type: BusinessFailure.TicketingFailed, message: 'Ticketing is down', nonRetryable: true });
+    throw ApplicationFailure.create({ type: Failure.TicketingFailed, message: 'Ticketing is down', nonRetryable: true });
   },
 });
 const connection = await Connection.connect({ address: server.address });

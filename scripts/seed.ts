@@ -1,5 +1,5 @@
 import { connectAsOwner } from '../db/client.js';
-import { demoAccounts, seed } from '../db/seed.js';
+import { demoAccounts, seed } from './demo-data.js';
 
 /** `npm run db:seed`: demo users and events; safe to run again. */
 const database = connectAsOwner();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, connectAsOwner, type DatabaseHandle } from '../db/client.js';
 import { postgresErrorOf } from '../db/errors.js';
 import { runMigrations } from '../db/migrate.js';
-import { demoAccounts, seed } from '../db/seed.js';
+import { demoAccounts, seed } from '../scripts/demo-data.js';
 import { config } from '../lib/config.js';
 
 let owner: DatabaseHandle;

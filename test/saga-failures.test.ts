@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BusinessFailure } from '../lib/reservations.js';
+import { Failure } from '../lib/failures.js';
 import { startStack, type Stack } from './support/stack.js';
 
 type Reservation = { id: string; status: string; expiresAt?: string; workflowId: string; tickets: unknown[] };
@@ -19,7 +19,7 @@ describe('the ticket step failing for good', () => {
     stack = await startStack({
       activityOverrides: () => ({
         issueTickets: async () => {
-          throw ApplicationFailure.create({ type: BusinessFailure.TicketingFailed, message: 'Ticketing is down', nonRetryable: true });
+          throw ApplicationFailure.create({ type: Failure.TicketingFailed, message: 'Ticketing is down', nonRetryable: true });
         },
       }),
     });

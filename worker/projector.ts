@@ -1,31 +1,10 @@
 import type postgres from 'postgres';
-import { OUTBOX_CHANNEL } from '../activities/seats.js';
-import type { SeatStatus } from '../db/schema/booking.js';
+import { MAX_CHANGES_PER_SEAT_MESSAGE, OUTBOX_CHANNEL, RESERVATION_CHANNEL, SEAT_CHANNEL, type ReservationMessage, type SeatMessage } from '../db/channels.js';
+import type { SeatStatus } from '../lib/seating.js';
 import type { ReservationStatus } from '../lib/reservations.js';
-
-/** Channels on which the projection announces applied changes; every API process relays them. */
-export const SEAT_CHANNEL = 'readmodel_seats';
-export const RESERVATION_CHANNEL = 'readmodel_reservations';
 
 const CURSOR = 'main';
 const BATCH = 2000;
-/** NOTIFY payloads must stay under 8000 bytes. */
-const MAX_CHANGES_PER_MESSAGE = 150;
-
-export interface SeatMessage {
-  eventId: string;
-  version: number;
-  changes: { id: string; status: SeatStatus }[];
-  held: number;
-  sold: number;
-}
-
-export interface ReservationMessage {
-  id: string;
-  eventId: string;
-  customerId: string;
-  status: ReservationStatus;
-}
 
 interface OutboxRow {
   id: string;
@@ -115,7 +94,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
             FROM unnest(${taken.map((seat) => seat.seat_id)}::text[], ${taken.map((seat) => seat.status)}::text[], ${taken.map((seat) => seat.reservation_id ?? '')}::text[]) AS t(s, st, r)`;
         }
         const changes = current.map((seat) => ({ id: seat.seat_id, status: seat.status }));
-        const messages = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_MESSAGE));
+        const messages = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_SEAT_MESSAGE));
         const [availability] = await tx<{ version: string }[]>`
           INSERT INTO readmodel.event_availability (event_id, held, sold, version, updated_at)
           VALUES (${eventId}, ${held}, ${sold}, ${messages}, now())
@@ -127,7 +106,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
           const message: SeatMessage = {
             eventId,
             version: lastVersion - messages + 1 + index,
-            changes: changes.slice(index * MAX_CHANGES_PER_MESSAGE, (index + 1) * MAX_CHANGES_PER_MESSAGE),
+            changes: changes.slice(index * MAX_CHANGES_PER_SEAT_MESSAGE, (index + 1) * MAX_CHANGES_PER_SEAT_MESSAGE),
             held,
             sold,
           };

@@ -3,9 +3,9 @@ import type { PaymentActivities } from '../activities/payments.js';
 import type { SeatActivities } from '../activities/seats.js';
 import type { TicketActivities } from '../activities/tickets.js';
 import type { TwoPhaseActivities } from '../activities/two-phase-commit.js';
-import { BusinessFailure } from '../lib/reservations.js';
+import { nonRetryableStepFailures } from '../lib/failures.js';
 
-const businessFailures = [...Object.values(BusinessFailure), 'ReservationClosed'];
+const businessFailures = [...nonRetryableStepFailures];
 
 // The saga's steps are local activities: they run in the worker inside the workflow task, so a
 // booking costs one or two round trips to the Temporal server instead of nine (10 history events

@@ -12,5 +12,3 @@ export const cancelUpdate = defineUpdate<CancellationResult>('cancel');
 /** Fire-and-forget cancellation, for event cancellation. */
 export const cancelSignal = defineSignal('cancel');
 
-/** `type` of the failure the pay update rejects with. */
-export const PayRejection = { HoldExpired: 'HoldExpired', NotPayable: 'NotPayable' } as const;

@@ -8,10 +8,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { BusinessFailure, chargeKeyOf, failureReasons, initialSnapshot, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { Failure, failureTypeOf, isReservationEnding, reasonOf } from '../lib/failures.js';
+import { chargeKeyOf, initialSnapshot, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { compensations, payments, seats, tickets } from './activity-presets.js';
-import { cancelSignal, cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
+import { cancelSignal, cancelUpdate, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
 
 type Ending = { status: 'failed' | 'expired' | 'cancelled'; failureReason?: string };
 
@@ -39,12 +40,12 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     },
     {
       validator: (_payment: { paymentToken: string }) => {
-        if (state.status === 'expired') throw ApplicationFailure.create({ type: PayRejection.HoldExpired, message: 'The hold has expired' });
+        if (state.status === 'expired') throw ApplicationFailure.create({ type: Failure.HoldExpired, message: 'The hold has expired' });
         // A hold may be paid from the moment it is asked for: its row can read "held" before the
         // workflow has seen the seat-lock's answer.
         const payable = state.status === 'held' || (state.status === 'pending' && request.paymentToken === undefined);
         if (!payable || paymentToken !== undefined || cancelRequested) {
-          throw ApplicationFailure.create({ type: PayRejection.NotPayable, message: `The reservation is ${state.status}` });
+          throw ApplicationFailure.create({ type: Failure.NotPayable, message: `The reservation is ${state.status}` });
         }
       },
     },
@@ -115,8 +116,8 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
   } catch (error) {
     if (isCancellation(error)) return await cancelled();
     const failure = businessFailureOf(error);
-    if (failure?.type === BusinessFailure.SeatsUnavailable) state.unavailableSeats = (failure.details?.[0] as string[] | undefined) ?? [];
-    return await compensate({ status: 'failed', failureReason: failure ? failureReasons[failure.type as keyof typeof failureReasons] : 'internal_error' });
+    if (failure?.type === Failure.SeatsUnavailable) state.unavailableSeats = failure.seats;
+    return await compensate({ status: 'failed', failureReason: reasonOf(failure?.type) });
   }
 }
 
@@ -126,8 +127,11 @@ function withoutToken(request: ReservationRequest, paymentToken?: string): Reser
   return paymentToken === undefined ? rest : { ...rest, paymentToken };
 }
 
-export function businessFailureOf(error: unknown): ApplicationFailure | undefined {
+/** The reservation-ending failure an activity reported, or undefined for any other error. */
+export function businessFailureOf(error: unknown): { type: ReturnType<typeof failureTypeOf>; seats: string[] } | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.type && cause.type in failureReasons) return cause;
-  return undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const type = failureTypeOf(cause.type);
+  if (!isReservationEnding(type)) return undefined;
+  return { type, seats: (cause.details?.[0] as string[] | undefined) ?? [] };
 }

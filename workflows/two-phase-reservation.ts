@@ -1,9 +1,10 @@
 import { ActivityFailure, ApplicationFailure, condition, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { cancellationWorkflowId, failureReasons, initialSnapshot, TwoPhaseCommitUnavailable, isTerminal, recordOfSnapshot, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { Failure, reasonOf } from '../lib/failures.js';
+import { cancellationWorkflowId, initialSnapshot, isTerminal, recordOfSnapshot, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { atomicBooking } from './activity-presets.js';
 import { businessFailureOf } from './reservation.js';
-import { cancelUpdate, PayRejection, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
+import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
 import { reservationCancellation } from './reservation-cancellation.js';
 
 /**
@@ -12,7 +13,7 @@ import { reservationCancellation } from './reservation-cancellation.js';
  * undo and no held seats for readers to see. Same workflow id, messages and answers as the saga,
  * so the API, the Web UI and a later cancellation treat both alike. Pay-later holds are saga-only.
  */
-const unavailable = (error: unknown): boolean => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === TwoPhaseCommitUnavailable;
+const unavailable = (error: unknown): boolean => error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === Failure.TwoPhaseCommitUnavailable;
 
 export async function twoPhaseReservation(request: ReservationRequest): Promise<ReservationSnapshot> {
   const state = initialSnapshot(request, workflowInfo().workflowId);
@@ -24,7 +25,7 @@ export async function twoPhaseReservation(request: ReservationRequest): Promise<
   // Paid at once or not at all: there is never a hold to pay.
   setHandler(payUpdate, () => state, {
     validator: (_payment: { paymentToken: string }) => {
-      throw ApplicationFailure.create({ type: PayRejection.NotPayable, message: `The reservation is ${state.status}: two-phase commit books and pays at once` });
+      throw ApplicationFailure.create({ type: Failure.NotPayable, message: `The reservation is ${state.status}: two-phase commit books and pays at once` });
     },
   });
   let cancellation: Promise<void> | undefined;
@@ -57,8 +58,8 @@ export async function twoPhaseReservation(request: ReservationRequest): Promise<
     setStatus('confirmed');
   } catch (error) {
     const failure = businessFailureOf(error);
-    if (failure?.type === 'SeatsUnavailable') state.unavailableSeats = (failure.details?.[0] as string[] | undefined) ?? [];
-    state.failureReason = failure ? failureReasons[failure.type as keyof typeof failureReasons] : unavailable(error) ? 'two_phase_commit_unavailable' : 'internal_error';
+    if (failure?.type === Failure.SeatsUnavailable) state.unavailableSeats = failure.seats;
+    state.failureReason = reasonOf(failure?.type ?? (unavailable(error) ? Failure.TwoPhaseCommitUnavailable : undefined));
     setStatus('failed');
   }
   // Let a cancel that arrived meanwhile finish before the workflow closes.

@@ -1,8 +1,8 @@
 import type postgres from 'postgres';
-import type { SeatStatus } from '../../db/schema/booking.js';
+import type { SeatStatus } from '../../lib/seating.js';
 import type { Logger } from '../../lib/logger.js';
 import { allSeatIds, capacityOf, type Seating } from '../../lib/seating.js';
-import type { SeatMessage } from '../../worker/projector.js';
+import type { SeatMessage } from '../../db/channels.js';
 import { encode, type Counts, type SeatChange } from './protocol.js';
 
 /** Anything that can receive the feed's bytes: a WebSocket connection in production. */

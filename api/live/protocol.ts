@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SeatStatus } from '../../db/schema/booking.js';
+import type { SeatStatus } from '../../lib/seating.js';
 import type { ReservationStatus } from '../../lib/reservations.js';
 
 /**

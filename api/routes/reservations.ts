@@ -8,18 +8,8 @@ import { MAX_SEATS_PER_RESERVATION, unknownSeatIds } from '../../lib/seating.js'
 import { recordOfSnapshot, type ReservationRecord, type ReservationSnapshot, type ReservationStatus } from '../../lib/reservations.js';
 import type { AuthUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import {
-  EventNotOnSale,
-  Forbidden,
-  IdempotencyKeyReused,
-  NotFound,
-  PaymentDeclined,
-  ReservationNotCancellable,
-  SeatsUnavailable,
-  SoldOut,
-  ReservationFailed,
-  ValidationFailed,
-} from '../errors.js';
+import { Failure, failureOfReason, failures } from '../../lib/failures.js';
+import { DomainError, Forbidden, IdempotencyKeyReused, NotFound, ReservationFailed, ReservationNotCancellable, ValidationFailed } from '../errors.js';
 import { seatingOf } from '../read-model.js';
 import { ReservationClient, requestHash, reservationIdFor } from '../reservation-client.js';
 import { route } from '../route.js';
@@ -85,19 +75,14 @@ const fromSnapshot = (snapshot: ReservationSnapshot) => present(snapshot);
 /** Turns a failed saga into the contract's error; other outcomes pass. */
 function throwIfFailed(snapshot: ReservationSnapshot): void {
   if (snapshot.status !== 'failed') return;
-  const body = fromSnapshot(snapshot);
-  switch (snapshot.failureReason) {
-    case 'seats_unavailable':
-      throw new SeatsUnavailable(`Seats no longer available: ${(snapshot.unavailableSeats ?? []).join(', ')}`, { seats: snapshot.unavailableSeats ?? [], reservation: body });
-    case 'sold_out':
-      throw new SoldOut('Not enough tickets left', { reservation: body });
-    case 'payment_declined':
-      throw new PaymentDeclined('The payment was declined; nothing was charged and the seats were released', { reservation: body });
-    case 'event_not_on_sale':
-      throw new EventNotOnSale('The event is no longer on sale', { reservation: body });
-    default:
-      throw new ReservationFailed(`The reservation failed (${snapshot.failureReason ?? 'unknown'}); nothing was charged`, { reservation: body });
+  const reservation = fromSnapshot(snapshot);
+  const type = failureOfReason(snapshot.failureReason);
+  if (type === Failure.SeatsUnavailable) {
+    const seats = snapshot.unavailableSeats ?? [];
+    throw new DomainError(type, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats, reservation });
   }
+  if (type) throw new DomainError(type, undefined, { reservation });
+  throw new ReservationFailed(`The reservation failed (${snapshot.failureReason ?? 'unknown'}); nothing was charged`, { reservation });
 }
 
 async function ticketsOf(db: Database, reservationIds: string[]) {
@@ -199,7 +184,7 @@ export function reservationRoutes({ db, stores, temporal, config }: AppDeps) {
           throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
         }
         const event = await findEvent(db, body.eventId);
-        if (event.status !== 'on_sale') throw new EventNotOnSale('The event is no longer on sale');
+        if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
         const seating = seatingOf(event);
         if (seating.type === 'reserved' && !body.seats) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats');
         if (seating.type === 'general' && !body.quantity) throw new ValidationFailed('body.quantity: this event is general admission: send a quantity');

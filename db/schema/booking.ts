@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { reservationStatuses } from '../../lib/reservations.js';
+import { seatStatuses } from '../../lib/seating.js';
 import { bigserial, boolean, check, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Postgres' 64-bit transaction id, as a decimal string. */
@@ -7,12 +9,9 @@ export const xid8 = customType<{ data: string; driverData: string }>({ dataType:
 /** Seat inventory and reservations: written only by the booking activities. */
 export const booking = pgSchema('booking');
 
-export const seatStatuses = ['available', 'held', 'sold'] as const;
-export type SeatStatus = (typeof seatStatuses)[number];
+
 export const seatStatus = booking.enum('seat_status', seatStatuses);
 
-export const reservationStatuses = ['pending', 'held', 'confirmed', 'failed', 'expired', 'cancelled'] as const;
-export type ReservationStatus = (typeof reservationStatuses)[number];
 export const reservationStatus = booking.enum('reservation_status', reservationStatuses);
 
 /** One row per sellable event; created with its seats the first time anyone books the event. */

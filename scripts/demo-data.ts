@@ -1,7 +1,7 @@
 import { hashPassword } from '../api/auth.js';
-import type { Database } from './client.js';
-import { events } from './schema/catalog.js';
-import { users } from './schema/identity.js';
+import type { Database } from '../db/client.js';
+import { events } from '../db/schema/catalog.js';
+import { users } from '../db/schema/identity.js';
 
 /** The demo accounts, shown in the README and at start-up. Never use these outside a demo. */
 export const demoAccounts = [

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { reservationStatuses } from '../lib/reservations.js';
+import { seatStatuses } from '../lib/seating.js';
+
+/**
+ * Postgres NOTIFY channels and their payloads: the booking activities wake the projection, the
+ * projection announces applied changes, every API process relays them to its sockets. One module,
+ * imported by each side, so the writer and the readers cannot drift apart.
+ */
+
+/** Outbox rows were written; the payload (an event id) is only a hint. */
+export const OUTBOX_CHANNEL = 'booking_outbox';
+/** The read model's seats of one event changed. */
+export const SEAT_CHANNEL = 'readmodel_seats';
+/** A reservation's status changed in the read model. */
+export const RESERVATION_CHANNEL = 'readmodel_reservations';
+
+/** NOTIFY payloads must stay under 8000 bytes: the projection splits larger seat changes. */
+export const MAX_CHANGES_PER_SEAT_MESSAGE = 150;
+
+export const seatMessage = z.object({
+  eventId: z.string(),
+  /** +1 per message per event: a reader that sees a gap resynchronizes. */
+  version: z.number().int(),
+  changes: z.array(z.object({ id: z.string(), status: z.enum(seatStatuses) })),
+  held: z.number().int(),
+  sold: z.number().int(),
+});
+export type SeatMessage = z.infer<typeof seatMessage>;
+
+export const reservationMessage = z.object({ id: z.string(), eventId: z.string(), customerId: z.string(), status: z.enum(reservationStatuses) });
+export type ReservationMessage = z.infer<typeof reservationMessage>;

@@ -1,0 +1,73 @@
+/**
+ * The one failure vocabulary (pure: workflow code imports it). Every failure that crosses the
+ * Temporal boundary has a `type` (the ApplicationFailure type an activity or workflow throws, which
+ * retry policies match), and the API answers it with one HTTP status and stable error code. Those
+ * that end a reservation also name the `reason` stored on the failed reservation.
+ */
+interface FailureSpec {
+  /** The API's answer. */
+  readonly status: number;
+  readonly code: string;
+  /** Stored as the failed reservation's failureReason; absent for failures that do not end one. */
+  readonly reason?: string;
+  /** The user-facing message when the failure ends a reservation. */
+  readonly message: string;
+}
+
+export const failures = {
+  // Failures that end a reservation: non-retryable, the saga compensates and records the reason.
+  SeatsUnavailable: { status: 409, code: 'seats_unavailable', reason: 'seats_unavailable', message: 'Seats no longer available' },
+  SoldOut: { status: 409, code: 'sold_out', reason: 'sold_out', message: 'Not enough tickets left' },
+  PaymentDeclined: { status: 402, code: 'payment_declined', reason: 'payment_declined', message: 'The payment was declined; nothing was charged and the seats were released' },
+  EventNotOnSale: { status: 409, code: 'event_not_on_sale', reason: 'event_not_on_sale', message: 'The event is no longer on sale' },
+  TicketingFailed: { status: 502, code: 'reservation_failed', reason: 'ticketing_failed', message: 'Tickets could not be issued; the payment was refunded' },
+  // A seat-lock for a reservation that has already ended (its tombstone wins): not retried.
+  ReservationClosed: { status: 409, code: 'reservation_closed', message: 'The reservation has already ended' },
+  // Answers to a pay request.
+  HoldExpired: { status: 410, code: 'hold_expired', message: 'The hold has expired: the seats were released' },
+  NotPayable: { status: 409, code: 'reservation_not_payable', message: 'The reservation is not waiting for payment' },
+  // Check-in.
+  TicketNotFound: { status: 404, code: 'ticket_not_found', message: 'No such ticket' },
+  AlreadyCheckedIn: { status: 409, code: 'already_checked_in', message: 'This ticket was already checked in' },
+  TicketVoid: { status: 409, code: 'ticket_void', message: 'This ticket is void: its reservation was cancelled' },
+  // Postgres cannot prepare transactions at all: retrying will not help.
+  TwoPhaseCommitUnavailable: { status: 502, code: 'reservation_failed', reason: 'two_phase_commit_unavailable', message: 'Two-phase commit is not available (max_prepared_transactions = 0)' },
+} as const satisfies Record<string, FailureSpec>;
+
+export type FailureType = keyof typeof failures;
+
+/** Failure type names, for `ApplicationFailure.create({ type: Failure.SoldOut })` and retry policies. */
+export const Failure = Object.fromEntries(Object.keys(failures).map((type) => [type, type])) as { readonly [T in FailureType]: T };
+
+/** Histories recorded before the vocabulary was unified name the closed-event failure this way. */
+const legacyTypes: Record<string, FailureType> = { EventClosed: 'EventNotOnSale' };
+
+/** The vocabulary's name for an ApplicationFailure `type`, or undefined for anything else. */
+export function failureTypeOf(type: string | null | undefined): FailureType | undefined {
+  if (!type) return undefined;
+  if (type in failures) return type as FailureType;
+  return legacyTypes[type];
+}
+
+/** The failures that end a reservation with a reason the user sees. */
+export const reservationEndingFailures = ['SeatsUnavailable', 'SoldOut', 'PaymentDeclined', 'EventNotOnSale', 'TicketingFailed'] as const satisfies readonly FailureType[];
+export type ReservationEndingFailure = (typeof reservationEndingFailures)[number];
+export const isReservationEnding = (type: FailureType | undefined): type is ReservationEndingFailure =>
+  type !== undefined && (reservationEndingFailures as readonly string[]).includes(type);
+
+/** What the saga's steps must not retry: the reservation-ending failures, and a closed reservation. */
+export const nonRetryableStepFailures: readonly string[] = [...reservationEndingFailures, 'ReservationClosed', ...Object.keys(legacyTypes)];
+/** What check-in must not retry. */
+export const checkInFailures = ['TicketNotFound', 'AlreadyCheckedIn', 'TicketVoid'] as const satisfies readonly FailureType[];
+
+/** Stored when a reservation failed for a reason outside the vocabulary (retries exhausted). */
+export const INTERNAL_FAILURE_REASON = 'internal_error';
+
+/** The reason stored for a failed reservation. */
+export const reasonOf = (type: FailureType | undefined): string => (type ? (failures[type] as FailureSpec).reason : undefined) ?? INTERNAL_FAILURE_REASON;
+
+/** The vocabulary entry behind a stored failureReason (undefined: an internal failure). */
+export function failureOfReason(reason: string | null | undefined): FailureType | undefined {
+  if (!reason) return undefined;
+  return (Object.keys(failures) as FailureType[]).find((type) => (failures[type] as FailureSpec).reason === reason);
+}
