@@ -1,0 +1,9 @@
+/**
+ * The typed public contract (shared/API.md): the zod schemas of every answer, shared by the
+ * presenters, the OpenAPI document, the tests, the load script, the benches and the page (types).
+ */
+export * from './errors.js';
+export * from './events.js';
+export * from './identity.js';
+export * from './reservations.js';
+export * from './tickets.js';

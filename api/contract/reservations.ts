@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { reservationStatuses } from '../../lib/reservations.js';
+
+export const reservationTicket = z.object({ code: z.string(), seat: z.string() });
+
+/**
+ * The contract's reservation object. Reserved seating names its `seats`; general admission its
+ * `quantity` and the `units` assigned.
+ */
+export const reservation = z.object({
+  id: z.uuid(),
+  status: z.enum(reservationStatuses),
+  eventId: z.uuid(),
+  seats: z.array(z.string()).optional(),
+  quantity: z.int().optional(),
+  units: z.array(z.string()).optional(),
+  amountCents: z.int(),
+  currency: z.string(),
+  refundedCents: z.int(),
+  tickets: z.array(reservationTicket),
+  failureReason: z.string().optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  workflowId: z.string(),
+});
+export type Reservation = z.infer<typeof reservation>;
+
+/** 202: the saga has not answered within the wait limit; poll the Location. */
+export const pendingReservation = z.object({ id: z.uuid(), status: z.literal('pending'), workflowId: z.string() });
+export type PendingReservation = z.infer<typeof pendingReservation>;
+
+export const reservationList = z.object({ reservations: z.array(reservation) });
+export type ReservationList = z.infer<typeof reservationList>;
+
+export const cancellation = z.object({ id: z.uuid(), status: z.enum(reservationStatuses), refundedCents: z.int() });
+export type Cancellation = z.infer<typeof cancellation>;
