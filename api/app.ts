@@ -8,7 +8,7 @@ import { clientConfigRoutes } from './routes/client-config.js';
 import { eventRoutes } from './routes/events.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
-import { reservationRoutes } from './routes/reservations.js';
+import { reservationRoutes } from './routes/reservations/index.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { serveWeb } from './web.js';
 

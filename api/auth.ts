@@ -13,9 +13,9 @@ export interface AuthUser {
 }
 
 /**
- * Argon2id, memory-hard: 7 MiB and 5 passes, one of OWASP's equivalent settings (with 19 MiB x 2
- * passes). The smaller memory cost, and at most two hashes at once, keep the API's resident memory
- * bounded when many accounts register or log in together (80 at once reached 250 MiB before).
+ * Argon2id, memory-hard: 7 MiB and 5 passes, one of OWASP's equivalent settings. That memory
+ * cost, and at most two hashes at once, keep the API's resident memory bounded when many accounts
+ * register or log in together (80 at once reached 250 MiB with a larger cost).
  * Hashes made with other parameters still verify: the parameters are stored in the hash.
  */
 const argon2Options: Argon2Options = { memoryCost: 7168, timeCost: 5, parallelism: 1 };

@@ -1,9 +1,9 @@
-import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../db/client.js';
 import type { Tokens } from './auth.js';
 import type { Metrics } from './metrics.js';
+import type { ReservationClient } from './reservation-client.js';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -12,7 +12,8 @@ export interface AppDeps {
   db: Database;
   /** Read-only views of the stores that may live elsewhere: reservations, and tickets. */
   stores: { booking: Database; ticketing: Database };
-  temporal: Client;
+  /** The one way to start, update, signal and query the workflows. */
+  workflows: ReservationClient;
   tokens: Tokens;
   metrics: Metrics;
   logger: Logger;

@@ -1,7 +1,7 @@
 import { failures, type FailureType } from '../lib/failures.js';
 
 /**
- * Every failure a client can see, with its HTTP status and stable code (shared/API.md): the
+ * Every failure a client can see, with its HTTP status and stable code (the contract): the
  * protocol's own below, the domain's from the one vocabulary (lib/failures.ts) through
  * DomainError. Handlers throw these; the error middleware turns them into
  * `{ error, message, details? }`. Anything else is a 500 `internal_error`.

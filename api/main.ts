@@ -6,6 +6,7 @@ import { createApp } from './app.js';
 import { Tokens } from './auth.js';
 import { attachLiveFeed } from './live-feed.js';
 import { createMetrics } from './metrics.js';
+import { ReservationClient } from './reservation-client.js';
 
 const cfg = config();
 const logger = createLogger('api');
@@ -19,7 +20,7 @@ const { app } = createApp({
   config: cfg,
   db: database.of('shared').db,
   stores: { booking: database.of('booking').db, ticketing: database.of('ticketing').db },
-  temporal,
+  workflows: new ReservationClient(temporal, cfg),
   tokens,
   metrics,
   logger,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one API process, served at /metrics. */
 export function createMetrics() {
@@ -11,13 +11,7 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const reservationOutcomes = new Counter({
-    name: 'reservation_outcomes_total',
-    help: 'Reservation requests by outcome',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
-  return { registry, httpDuration, reservationOutcomes };
+  return { registry, httpDuration };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,15 +4,9 @@ import { type events } from '../db/schema/catalog.js';
 import { eventAvailability, reservationSummaries, seatStates } from '../db/schema/readmodel.js';
 import type { SeatStatus } from '../lib/seating.js';
 import { allSeatIds, parseSeatId, type Seating } from '../lib/seating.js';
+import type { Availability, Event, SalesStats, SeatMap } from './contract/index.js';
 
 type EventRow = typeof events.$inferSelect;
-
-export interface Availability {
-  total: number;
-  available: number;
-  held: number;
-  sold: number;
-}
 
 export function seatingOf(event: EventRow): Seating {
   return event.seatingType === 'reserved'
@@ -35,7 +29,8 @@ export async function availabilityOf(db: Database, rows: readonly EventRow[]): P
   );
 }
 
-export function publicEvent(event: EventRow, availability: Availability) {
+/** The contract's event (api/contract/events.ts). */
+export function publicEvent(event: EventRow, availability: Availability): Event {
   const seating: Seating = seatingOf(event);
   const status = event.status === 'cancelled' ? 'cancelled' : availability.available === 0 ? 'sold_out' : 'on_sale';
   return {
@@ -54,7 +49,7 @@ export function publicEvent(event: EventRow, availability: Availability) {
 }
 
 /** The seat map: every seat of the room, with its state from the read model. */
-export async function seatMap(db: Database, event: EventRow) {
+export async function seatMap(db: Database, event: EventRow): Promise<SeatMap> {
   const [availability] = (await availabilityOf(db, [event])).values();
   const seating = seatingOf(event);
   if (seating.type === 'general' || !availability) {
@@ -72,7 +67,7 @@ export async function seatMap(db: Database, event: EventRow) {
   };
 }
 
-export async function salesStats(db: Database, event: EventRow) {
+export async function salesStats(db: Database, event: EventRow): Promise<SalesStats> {
   const [availability] = (await availabilityOf(db, [event])).values();
   const byStatus = await db
     .select({

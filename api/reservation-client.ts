@@ -51,6 +51,11 @@ export class ReservationClient {
     return this.temporal.workflow;
   }
 
+  /** Whether the Temporal server answers within `timeoutMs` (readiness). */
+  async ping(timeoutMs: number): Promise<void> {
+    await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () => this.temporal.workflowService.getSystemInfo({}));
+  }
+
   /**
    * Starts the reservation's saga (or joins it, for a repeated Idempotency-Key) and waits, up to
    * `waitMs`, until it is held or over.

@@ -18,15 +18,19 @@ type Infer<S> = S extends Schema ? z.infer<S> : undefined;
 /** Who may call a route: anyone, any logged-in user, or the listed roles. */
 export type Access = 'public' | 'user' | readonly UserRole[];
 
-export interface RouteInput<B, P, Q, A extends Access> {
+export interface RouteInput<B, P, Q, H, A extends Access> {
   body: Infer<B>;
   params: Infer<P>;
   query: Infer<Q>;
+  /** The request headers the route's `headers` schema names, validated. */
+  headers: Infer<H>;
   user: A extends 'public' ? AuthUser | undefined : AuthUser;
-  headers: Record<string, string | string[] | undefined>;
 }
 
-export interface Route<B = unknown, P = unknown, Q = unknown, A extends Access = Access> {
+/** A response: its description, and the contract's schema of its body (api/contract/) for the OpenAPI document. */
+export type ResponseSpec = string | { description: string; body: z.ZodType };
+
+export interface Route<B = unknown, P = unknown, Q = unknown, H = unknown, A extends Access = Access> {
   method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
@@ -35,14 +39,16 @@ export interface Route<B = unknown, P = unknown, Q = unknown, A extends Access =
   body?: B;
   params?: P;
   query?: Q;
-  /** Status code → description, for the OpenAPI document. */
-  responses: Record<number, string>;
-  handler(ctx: AppContext, input: RouteInput<B, P, Q, A>): Promise<void>;
+  /** Header names in lower case; other headers pass untouched. */
+  headers?: H;
+  /** Status code → description (and body schema), for the OpenAPI document. */
+  responses: Record<number, ResponseSpec>;
+  handler(ctx: AppContext, input: RouteInput<B, P, Q, H, A>): Promise<void>;
 }
 
 /** Declares a route; keeps the generic types so the handler's input is typed from its schemas. */
-export function route<B extends Schema | undefined, P extends Schema | undefined, Q extends Schema | undefined, A extends Access>(
-  spec: Route<B, P, Q, A>,
+export function route<B extends Schema | undefined, P extends Schema | undefined, Q extends Schema | undefined, H extends Schema | undefined, A extends Access>(
+  spec: Route<B, P, Q, H, A>,
 ): Route {
   return spec as unknown as Route;
 }
@@ -73,10 +79,10 @@ export function mount(router: Router<AppState>, routes: readonly Route[]): void 
         body: spec.body ? parse(spec.body as Schema, ctx.request.body ?? {}, 'body') : undefined,
         params: spec.params ? parse(spec.params as Schema, ctx.params, 'params') : undefined,
         query: spec.query ? parse(spec.query as Schema, ctx.query, 'query') : undefined,
+        headers: spec.headers ? parse(spec.headers as Schema, ctx.headers, 'headers') : undefined,
         user: ctx.state.user,
-        headers: ctx.headers,
       };
-      await spec.handler(ctx, input as RouteInput<unknown, unknown, unknown, Access>);
+      await spec.handler(ctx, input as RouteInput<unknown, unknown, unknown, unknown, Access>);
     });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The typed public contract (shared/API.md): the zod schemas of every answer, shared by the
+ * The typed public contract (served in full at /openapi.json): the zod schemas of every answer, shared by the
  * presenters, the OpenAPI document, the tests, the load script, the benches and the page (types).
  */
 export * from './errors.js';

@@ -6,9 +6,9 @@ import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '.
 import type { AuthUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { Forbidden, NotFound, ValidationFailed } from '../errors.js';
-import { ReservationClient } from '../reservation-client.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
 import { route } from '../route.js';
+import { event as eventSchema, eventCancelling, eventList, salesStats as salesStatsSchema, seatMap as seatMapSchema } from '../contract/index.js';
 
 const seating = z.discriminatedUnion('type', [
   z.strictObject({
@@ -53,8 +53,7 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
-export function eventRoutes({ db, temporal, config }: AppDeps) {
-  const client = new ReservationClient(temporal, config);
+export function eventRoutes({ db, workflows }: AppDeps) {
   return [
     route({
       method: 'get',
@@ -62,7 +61,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       summary: 'The event catalogue with live availability',
       tag: 'events',
       access: 'public',
-      responses: { 200: 'Events' },
+      responses: { 200: { description: 'Events', body: eventList } },
       async handler(ctx) {
         const rows = await db.select().from(events).orderBy(asc(events.startsAt), asc(events.name));
         const availability = await availabilityOf(db, rows);
@@ -76,7 +75,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       tag: 'events',
       access: 'public',
       params: eventIdParams,
-      responses: { 200: 'The event', 404: 'No such event' },
+      responses: { 200: { description: 'The event', body: eventSchema }, 404: 'No such event' },
       async handler(ctx, { params }) {
         const event = await findEvent(db, params.id);
         const availability = (await availabilityOf(db, [event])).get(event.id);
@@ -91,7 +90,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       tag: 'events',
       access: ['organizer', 'admin'],
       body: createEventBody,
-      responses: { 201: 'The event', 400: 'Invalid input', 401: 'No valid token', 403: 'Not an organizer' },
+      responses: { 201: { description: 'The event', body: eventSchema }, 400: 'Invalid input', 401: 'No valid token', 403: 'Not an organizer' },
       async handler(ctx, { body, user }) {
         if (new Date(body.startsAt).getTime() < Date.now()) throw new ValidationFailed('body.startsAt: the event must start in the future');
         const [created] = await db
@@ -124,7 +123,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       access: ['organizer', 'admin'],
       params: eventIdParams,
       body: updateEventBody,
-      responses: { 200: 'The event', 400: 'Invalid input', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      responses: { 200: { description: 'The event', body: eventSchema }, 400: 'Invalid input', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
       async handler(ctx, { params, body, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
@@ -147,7 +146,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       tag: 'events',
       access: 'public',
       params: eventIdParams,
-      responses: { 200: 'Seats', 404: 'No such event' },
+      responses: { 200: { description: 'Seats', body: seatMapSchema }, 404: 'No such event' },
       async handler(ctx, { params }) {
         ctx.body = await seatMap(db, await findEvent(db, params.id));
       },
@@ -159,7 +158,7 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       tag: 'events',
       access: ['organizer', 'admin'],
       params: eventIdParams,
-      responses: { 200: 'Stats', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      responses: { 200: { description: 'Stats', body: salesStatsSchema }, 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
       async handler(ctx, { params, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
@@ -173,12 +172,12 @@ export function eventRoutes({ db, temporal, config }: AppDeps) {
       tag: 'events',
       access: ['organizer', 'admin'],
       params: eventIdParams,
-      responses: { 202: 'Cancelling', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      responses: { 202: { description: 'Cancelling', body: eventCancelling }, 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
       async handler(ctx, { params, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
-        await client.cancelEvent(event.id, event.capacity);
+        await workflows.cancelEvent(event.id, event.capacity);
         ctx.status = 202;
         ctx.body = { id: event.id, status: 'cancelling' };
       },

@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.js';
 import { hashPassword, verifyPassword, type AuthUser } from '../auth.js';
 import { EmailTaken, InvalidCredentials, NotFound } from '../errors.js';
 import { route } from '../route.js';
+import { session, user as userSchema, userList, type User } from '../contract/index.js';
 
 const email = z.email().max(254).transform((value) => value.toLowerCase());
 
@@ -19,7 +20,7 @@ const registerBody = z.strictObject({
 
 const loginBody = z.strictObject({ email, password: z.string().min(1).max(200) });
 
-const publicUser = (user: typeof users.$inferSelect): AuthUser => ({ id: user.id, email: user.email, name: user.name, role: user.role });
+const publicUser = (user: typeof users.$inferSelect): User & AuthUser => ({ id: user.id, email: user.email, name: user.name, role: user.role });
 
 export function identityRoutes({ db, tokens }: AppDeps) {
   return [
@@ -30,7 +31,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       tag: 'identity',
       access: 'public',
       body: registerBody,
-      responses: { 201: 'The new user and a bearer token', 400: 'Invalid input', 409: 'Email already registered' },
+      responses: { 201: { description: 'The new user and a bearer token', body: session }, 400: 'Invalid input', 409: 'Email already registered' },
       async handler(ctx, { body }) {
         const passwordHash = await hashPassword(body.password);
         const [created] = await db
@@ -57,7 +58,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       tag: 'identity',
       access: 'public',
       body: loginBody,
-      responses: { 200: 'The user and a bearer token', 400: 'Invalid input', 401: 'Wrong email or password' },
+      responses: { 200: { description: 'The user and a bearer token', body: session }, 400: 'Invalid input', 401: 'Wrong email or password' },
       async handler(ctx, { body }) {
         const [found] = await db.select().from(users).where(eq(users.email, body.email));
         // Verify against a hash even when the user is unknown, so timing does not reveal accounts.
@@ -73,7 +74,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       summary: 'The logged-in user',
       tag: 'identity',
       access: 'user',
-      responses: { 200: 'The user', 401: 'No valid token' },
+      responses: { 200: { description: 'The user', body: userSchema }, 401: 'No valid token' },
       async handler(ctx, { user }) {
         const [found] = await db.select().from(users).where(eq(users.id, user.id));
         if (!found) throw new NotFound('user_not_found', 'This account no longer exists');
@@ -86,7 +87,7 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       summary: 'All users (admin)',
       tag: 'identity',
       access: ['admin'],
-      responses: { 200: 'Users', 401: 'No valid token', 403: 'Not an admin' },
+      responses: { 200: { description: 'Users', body: userList }, 401: 'No valid token', 403: 'Not an admin' },
       async handler(ctx) {
         const rows = await db.select().from(users).orderBy(asc(users.createdAt));
         ctx.body = { users: rows.map(publicUser) };

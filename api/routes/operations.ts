@@ -6,7 +6,7 @@ import { openApiDocument } from '../openapi.js';
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
 
-export function operationRoutes({ db, temporal, metrics }: AppDeps, allRoutes: () => readonly Route[]) {
+export function operationRoutes({ db, workflows, metrics }: AppDeps, allRoutes: () => readonly Route[]) {
   return [
     route({
       method: 'get',
@@ -29,7 +29,7 @@ export function operationRoutes({ db, temporal, metrics }: AppDeps, allRoutes: (
       async handler(ctx) {
         const [postgres, temporalServer] = await Promise.allSettled([
           withTimeout(db.execute(sql`SELECT 1`), 2000),
-          temporal.connection.withDeadline(Date.now() + 2000, () => temporal.workflowService.getSystemInfo({})),
+          workflows.ping(2000),
         ]);
         const checks = {
           postgres: postgres.status === 'fulfilled' ? 'ok' : String(postgres.reason),

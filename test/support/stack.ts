@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { ReservationClient } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
@@ -100,7 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
-  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, temporal, tokens, metrics: createMetrics(), logger });
+  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -1,0 +1,186 @@
+import type { AuthUser } from '../../auth.js';
+import type { AppDeps } from '../../deps.js';
+import { cancellation, pendingReservation, reservation, reservationList } from '../../contract/index.js';
+import { Failure } from '../../../lib/failures.js';
+import { recordOfSnapshot, type ReservationSnapshot } from '../../../lib/reservations.js';
+import { unknownSeatIds } from '../../../lib/seating.js';
+import { DomainError, Forbidden, IdempotencyKeyReused, NotFound, ReservationNotCancellable, ValidationFailed } from '../../errors.js';
+import { seatingOf } from '../../read-model.js';
+import { requestHash, reservationIdFor } from '../../reservation-client.js';
+import { route } from '../../route.js';
+import { findEvent } from '../events.js';
+import { throwIfFailed } from './failures.js';
+import { presentRow, presentSnapshot, type ReservationRow } from './presenters.js';
+import { recordOfRow, reservationQueries } from './queries.js';
+import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
+
+export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
+  const queries = reservationQueries(db, stores);
+
+  /**
+   * The reservation, if the caller may see it (its customer, the event's organizer, an admin): its
+   * booking row, or, before the seat-lock has written one, its workflow's state.
+   */
+  async function visibleReservation(id: string, user: AuthUser): Promise<{ row?: ReservationRow; snapshot?: ReservationSnapshot; seating: 'reserved' | 'general' }> {
+    const row = await queries.byId(id);
+    const snapshot = row ? undefined : await workflows.snapshot(id);
+    const eventId = row?.eventId ?? snapshot?.eventId;
+    const customerId = row?.customerId ?? snapshot?.customerId;
+    if (!eventId || !customerId) throw new NotFound('reservation_not_found', `No reservation ${id}`);
+    const facts = await queries.eventFacts(eventId);
+    if (user.role !== 'admin' && user.id !== customerId && user.id !== facts?.organizerId) {
+      // Someone else's reservation is as good as absent: do not confirm that it exists.
+      throw new NotFound('reservation_not_found', `No reservation ${id}`);
+    }
+    return { ...(row ? { row } : {}), ...(snapshot ? { snapshot } : {}), seating: facts?.seatingType ?? 'reserved' };
+  }
+
+  async function ownReservation(id: string, user: AuthUser) {
+    const found = await visibleReservation(id, user);
+    const customerId = found.row?.customerId ?? found.snapshot?.customerId;
+    if (user.role !== 'admin' && user.id !== customerId) throw new Forbidden('Only the customer who made the reservation may do this');
+    return found;
+  }
+
+  return [
+    route({
+      method: 'post',
+      path: '/api/reservations',
+      summary: 'Reserve seats: with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
+      tag: 'reservations',
+      access: 'user',
+      body: createReservationBody,
+      headers: createReservationHeaders,
+      responses: {
+        201: { description: 'Confirmed, or held', body: reservation },
+        202: { description: 'Still running: poll the Location', body: pendingReservation },
+        400: 'Invalid input',
+        401: 'No valid token',
+        402: 'Payment declined',
+        404: 'No such event',
+        409: 'Seats unavailable, sold out, or event not on sale',
+        422: 'Idempotency-Key reused with another body',
+      },
+      async handler(ctx, { body, user, headers }) {
+        const protocol = headers['booking-protocol'] ?? config.BOOKING_PROTOCOL;
+        if (protocol === '2pc' && !body.paymentToken) {
+          throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
+        }
+        const event = await findEvent(db, body.eventId);
+        if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
+        const seating = seatingOf(event);
+        if (seating.type === 'reserved' && !body.seats) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats');
+        if (seating.type === 'general' && !body.quantity) throw new ValidationFailed('body.quantity: this event is general admission: send a quantity');
+        const seatIds = body.seats ?? [];
+        const unknown = unknownSeatIds(seating, seatIds);
+        if (unknown.length > 0) throw new ValidationFailed(`body.seats: no such seats in this room: ${unknown.join(', ')}`, { seats: unknown });
+        const quantity = body.quantity ?? seatIds.length;
+
+        const hash = requestHash(body);
+        const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
+        const respondAsync = /respond-async/i.test(headers.prefer ?? '');
+        const outcome = await workflows.start(
+          {
+            reservationId,
+            eventId: event.id,
+            eventName: event.name,
+            customerId: user.id,
+            seating: seating.type,
+            seatIds,
+            quantity,
+            capacity: event.capacity,
+            ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
+            amountCents: event.priceCents * quantity,
+            currency: event.currency,
+            ...(body.paymentToken ? { paymentToken: body.paymentToken } : {}),
+            holdTtlMs: config.HOLD_TTL_MS,
+            requestHash: hash,
+          },
+          respondAsync ? 0 : config.RESERVATION_WAIT_MS,
+          protocol,
+        );
+        ctx.set('Location', `/api/reservations/${reservationId}`);
+        if (outcome.kind === 'pending') {
+          ctx.status = 202;
+          ctx.body = { id: outcome.reservationId, status: 'pending', workflowId: outcome.workflowId };
+          return;
+        }
+        if (outcome.snapshot.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
+        throwIfFailed(outcome.snapshot);
+        ctx.status = 201;
+        ctx.body = presentSnapshot(outcome.snapshot);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/reservations',
+      summary: 'The caller’s reservations (admin: all), newest first',
+      tag: 'reservations',
+      access: 'user',
+      query: listQuery,
+      responses: { 200: { description: 'Reservations', body: reservationList }, 400: 'Invalid query', 401: 'No valid token' },
+      async handler(ctx, { user, query }) {
+        const found = await queries.list({ ...(user.role === 'admin' ? {} : { customerId: user.id }), ...(query.eventId ? { eventId: query.eventId } : {}), limit: query.limit });
+        const tickets = await queries.ticketsOf(found.map(({ row }) => row));
+        ctx.body = { reservations: found.map(({ row, seating }) => presentRow(row, seating, tickets.get(row.id) ?? [])) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/reservations/:id',
+      summary: 'One reservation (its customer, the event’s organizer, admin)',
+      tag: 'reservations',
+      access: 'user',
+      params: idParams,
+      responses: { 200: { description: 'The reservation', body: reservation }, 401: 'No valid token', 404: 'No such reservation' },
+      async handler(ctx, { params, user }) {
+        const found = await visibleReservation(params.id, user);
+        if (found.row) {
+          const tickets = await queries.ticketsOf([found.row]);
+          ctx.body = presentRow(found.row, found.seating, tickets.get(found.row.id) ?? []);
+        } else if (found.snapshot) {
+          ctx.body = presentSnapshot(found.snapshot);
+        }
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/reservations/:id/pay',
+      summary: 'Pay a held reservation',
+      tag: 'reservations',
+      access: 'user',
+      params: idParams,
+      body: payBody,
+      responses: { 200: { description: 'Confirmed', body: reservation }, 401: 'No valid token', 402: 'Payment declined', 404: 'No such reservation', 409: 'Not waiting for payment', 410: 'The hold expired' },
+      async handler(ctx, { params, body, user }) {
+        await ownReservation(params.id, user);
+        const snapshot = await workflows.pay(params.id, body.paymentToken);
+        throwIfFailed(snapshot);
+        ctx.body = presentSnapshot(snapshot);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/reservations/:id/cancel',
+      summary: 'Cancel: a hold releases its seats; a confirmed reservation is refunded and its tickets voided',
+      tag: 'reservations',
+      access: 'user',
+      params: idParams,
+      responses: { 200: { description: 'Cancelled', body: cancellation }, 401: 'No valid token', 404: 'No such reservation', 409: 'Already failed or expired' },
+      async handler(ctx, { params, user }) {
+        const found = await ownReservation(params.id, user);
+        const status = found.row?.status ?? found.snapshot?.status;
+        if (status === 'cancelled' && found.row) {
+          ctx.body = { id: params.id, status: 'cancelled', refundedCents: found.row.refundedCents };
+          return;
+        }
+        if (status === 'failed' || status === 'expired') throw new ReservationNotCancellable(`The reservation is already ${status}`);
+        const record = found.row ? recordOfRow(found.row) : found.snapshot ? recordOfSnapshot(found.snapshot) : undefined;
+        if (!record) throw new NotFound('reservation_not_found', `No reservation ${params.id}`);
+        const result = await workflows.cancel(record);
+        if (result.status !== 'cancelled') throw new ReservationNotCancellable(`The reservation ended ${result.status} before it could be cancelled`);
+        ctx.body = { id: params.id, ...result };
+      },
+    }),
+  ];
+}
