@@ -71,38 +71,9 @@ export function createPaymentActivities(sql: postgres.Sql, gateway: PaymentGatew
   };
 }
 
-function declined(message: string): ApplicationFailure {
+/** The failure a declined card ends a booking with, saga and two-phase commit alike. */
+export function declined(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: Failure.PaymentDeclined, message, nonRetryable: true });
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
-
-/**
- * The payments store as a two-phase-commit participant (activities/two-phase-commit.ts). The card
- * network is no participant: what the gateway accepted here stands for an authorization that
- * the decision would capture or void. The simulated gateway holds no money, so an aborted
- * transaction leaves nothing to give back; a real integration would void the authorization.
- */
-export function createChargeParticipant(sql: postgres.Sql, gateway: PaymentGateway) {
-  return {
-    /** Charges the card and records it in a transaction prepared as `gid`; a declined card prepares nothing. */
-    async prepare(input: ChargeInput, gid: string): Promise<{ reference: string }> {
-      try {
-        return await sql.begin(async (tx) => {
-          await tx`SELECT pg_advisory_xact_lock(hashtextextended(${input.idempotencyKey}, 0))`;
-          const { reference } = await gateway.charge(input);
-          await tx`
-            INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference)
-            VALUES (${input.idempotencyKey}, ${input.reservationId}, ${input.amountCents}, ${input.currency}, 'captured', ${reference})`;
-          await tx.prepare(gid);
-          return { reference };
-        });
-      } catch (error) {
-        if (error instanceof CardDeclinedError) throw declined(error.message);
-        throw error;
-      }
-    },
-  };
-}
-
-export type ChargeParticipant = ReturnType<typeof createChargeParticipant>;

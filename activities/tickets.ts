@@ -48,22 +48,3 @@ export function createTicketActivities(sql: postgres.Sql) {
 }
 
 export type TicketActivities = ReturnType<typeof createTicketActivities>;
-
-/** The ticketing store as a two-phase-commit participant (activities/two-phase-commit.ts). */
-export function createTicketParticipant(sql: postgres.Sql) {
-  return {
-    /** Issues one ticket per seat in a transaction prepared as `gid`. */
-    async prepare(input: { reservationId: string; eventId: string; seatIds: string[] }, gid: string): Promise<Ticket[]> {
-      return sql.begin(async (tx) => {
-        const issued = [...input.seatIds].sort().map((seat) => ({ code: newTicketCode(), seat }));
-        for (const ticket of issued) {
-          await tx`INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id) VALUES (${ticket.code}, ${input.reservationId}, ${input.eventId}, ${ticket.seat})`;
-        }
-        await tx.prepare(gid);
-        return issued;
-      });
-    },
-  };
-}
-
-export type TicketParticipant = ReturnType<typeof createTicketParticipant>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { participants, TransactionAborted, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
+import { participants, TransactionAborted, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit/index.js';
 import type { ReservationRequest } from '../lib/reservations.js';
 import { createActivities, type ActivityResources } from '../worker/activities.js';
 import { startStack, type Stack } from './support/stack.js';

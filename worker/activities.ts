@@ -1,9 +1,18 @@
 import { connectAs, type DatabaseHandle } from '../db/client.js';
-import { createChargeParticipant, createPaymentActivities } from '../activities/payments.js';
+import { createPaymentActivities } from '../activities/payments.js';
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
-import { createSeatActivities, createSeatSaleParticipant } from '../activities/seats.js';
-import { createTicketActivities, createTicketParticipant } from '../activities/tickets.js';
-import { createCoordinator, createTwoPhaseActivities, startLiveness, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit.js';
+import { createSeatActivities } from '../activities/seats.js';
+import { createTicketActivities } from '../activities/tickets.js';
+import {
+  createChargeParticipant,
+  createCoordinator,
+  createSeatSaleParticipant,
+  createTicketParticipant,
+  createTwoPhaseActivities,
+  startLiveness,
+  type Coordinator,
+  type CoordinatorHooks,
+} from '../activities/two-phase-commit/index.js';
 import { serviceDatabaseUrl, type Config } from '../lib/config.js';
 
 export interface ActivityResources {

@@ -1,4 +1,4 @@
-import type { Coordinator } from '../activities/two-phase-commit.js';
+import type { Coordinator } from '../activities/two-phase-commit/index.js';
 import type { Logger } from '../lib/logger.js';
 
 /**

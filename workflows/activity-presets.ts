@@ -2,7 +2,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payments.js';
 import type { SeatActivities } from '../activities/seats.js';
 import type { TicketActivities } from '../activities/tickets.js';
-import type { TwoPhaseActivities } from '../activities/two-phase-commit.js';
+import type { TwoPhaseActivities } from '../activities/two-phase-commit/activity.js';
 import { nonRetryableStepFailures } from '../lib/failures.js';
 
 const businessFailures = [...nonRetryableStepFailures];
