@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import * as contract from '../api/contract/index.js';
+import type { ErrorBody } from '../api/contract/index.js';
 import { startStack, type Stack } from './support/stack.js';
 
-type ErrorBody = { error: string; message: string };
 let stack: Stack;
 let organizer: { token: string; id: string };
 let customer: { token: string; id: string };
@@ -143,5 +145,45 @@ describe('operations', () => {
     const page = await fetch(`${stack.baseUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
+  });
+});
+
+describe('the typed contract', () => {
+  /** The answer parses with its contract schema and keeps every field: nothing the schema does not know. */
+  function expectShape(schema: z.ZodType, result: { status: number; body: unknown }, status: number): void {
+    expect(result.status).toBe(status);
+    const parsed = schema.safeParse(result.body);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data).toEqual(result.body);
+  }
+
+  it('every answer of a booking’s life matches api/contract, field for field', async () => {
+    const event = await stack.http.post<{ id: string }>('/api/events', eventBody(), organizer.token);
+    expectShape(contract.event, event, 201);
+    expectShape(contract.eventList, await stack.http.get('/api/events'), 200);
+    expectShape(contract.seatMap, await stack.http.get(`/api/events/${event.body.id}/seats`), 200);
+    expectShape(contract.session, await stack.http.post('/api/auth/register', { email: `shape-${Date.now()}@example.test`, password: 'a long password', name: 'Shape' }), 201);
+    expectShape(contract.user, await stack.http.get('/api/me', customer.token), 200);
+
+    const held = await stack.http.post<{ id: string }>('/api/reservations', { eventId: event.body.id, seats: ['A-1'] }, customer.token);
+    expectShape(contract.reservation, held, 201);
+    const confirmed = await stack.http.post<{ tickets: { code: string }[] }>(`/api/reservations/${held.body.id}/pay`, { paymentToken: 'tok_visa' }, customer.token);
+    expectShape(contract.reservation, confirmed, 200);
+    expectShape(contract.reservation, await stack.http.get(`/api/reservations/${held.body.id}`, customer.token), 200);
+    expectShape(contract.reservationList, await stack.http.get('/api/reservations', customer.token), 200);
+    const code = confirmed.body.tickets[0]?.code ?? '';
+    expectShape(contract.ticket, await stack.http.get(`/api/tickets/${code}`), 200);
+    expectShape(contract.reservationError, await stack.http.post('/api/reservations', { eventId: event.body.id, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token), 409);
+    expectShape(contract.salesStats, await stack.http.get(`/api/events/${event.body.id}/stats`, organizer.token), 200);
+    expectShape(contract.cancellation, await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, customer.token), 200);
+    expectShape(contract.pendingReservation, await stack.http.post('/api/reservations', { eventId: event.body.id, seats: ['B-1'] }, customer.token, { prefer: 'respond-async' }), 202);
+    expectShape(contract.errorBody, await stack.http.get('/api/reservations/not-an-id', customer.token), 400);
+  });
+
+  it('the OpenAPI document carries the contract schema of each answer and the validated headers', async () => {
+    const document = await stack.http.get<{ paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; responses: Record<string, { content?: unknown }> }>> }>('/openapi.json');
+    const create = document.body.paths['/api/reservations']?.post;
+    expect(create?.parameters.filter((p) => p.in === 'header').map((p) => p.name).sort()).toEqual(['booking-protocol', 'idempotency-key', 'prefer']);
+    expect(create?.responses['201']?.content).toMatchObject({ 'application/json': { schema: { type: 'object', required: expect.arrayContaining(['id', 'status', 'workflowId']) } } });
   });
 });

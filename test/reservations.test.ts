@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './support/stack.js';
 
-type Reservation = { id: string; status: string; seats?: string[]; quantity?: number; amountCents: number; tickets: { code: string; seat: string }[]; workflowId: string; expiresAt?: string; failureReason?: string };
-type ErrorBody = { error: string; message: string; details?: { seats?: string[] } };
+import type { Reservation, ReservationError as ErrorBody } from '../api/contract/index.js';
 
 let stack: Stack;
 let organizer: { token: string; id: string };

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Failure } from '../lib/failures.js';
 import { startStack, type Stack } from './support/stack.js';
 
-type Reservation = { id: string; status: string; expiresAt?: string; workflowId: string; tickets: unknown[] };
+import type { Reservation } from '../api/contract/index.js';
 
 const touched: { stack: Stack; eventId: string }[] = [];
 afterEach(async () => {

@@ -10,8 +10,7 @@ import { startStack, type Stack } from './support/stack.js';
  * transactions, with booking, payments and ticketing in three separate databases (vitest.config.ts).
  */
 
-type Reservation = { id: string; status: string; seats: string[]; tickets: { code: string; seat: string }[]; failureReason?: string };
-type ErrorBody = { error: string; details?: { seats?: string[] } };
+import type { Reservation, ReservationError as ErrorBody } from '../api/contract/index.js';
 
 let stack: Stack;
 let organizer: { token: string; id: string };
