@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../api/auth.js';
-import { attachLiveFeed, type LiveFeed } from '../api/live-feed.js';
+import { attachLiveFeed, type LiveFeed } from '../api/live/live-feed.js';
 import { connectAs, type DatabaseHandle } from '../db/client.js';
 import { serviceDatabaseUrl } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';

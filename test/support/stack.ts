@@ -6,7 +6,7 @@ import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { Tokens } from '../../api/auth.js';
-import { attachLiveFeed, type LiveFeed } from '../../api/live-feed.js';
+import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
 import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type StoreHandles } from '../../db/client.js';
 import { checkInvariants, type InvariantOptions, type InvariantStores } from '../../db/invariants.js';

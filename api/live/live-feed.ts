@@ -5,12 +5,12 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
-import type { Config } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
-import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../db/channels.js';
-import type { AuthUser, Tokens } from './auth.js';
-import { createSnapshotLoader, EventFeed, type SnapshotLoader, type Subscriber } from './live/event-feed.js';
-import { CLOSE_UNAUTHORIZED, LIVE_FEED_PATH, clientMessage, encode, type ErrorMessage } from './live/protocol.js';
+import type { Config } from '../../lib/config.js';
+import type { Logger } from '../../lib/logger.js';
+import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../../db/channels.js';
+import type { AuthUser, Tokens } from '../auth.js';
+import { createSnapshotLoader, EventFeed, type SnapshotLoader, type Subscriber } from './event-feed.js';
+import { CLOSE_UNAUTHORIZED, LIVE_FEED_PATH, clientMessage, encode, type ErrorMessage } from './protocol.js';
 
 export interface LiveFeedDeps {
   /** A pool as the api role: the LISTEN connection and the snapshot reads. */
