@@ -9,7 +9,8 @@ import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/logger.js';
 import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../../db/channels.js';
 import type { AuthUser, Tokens } from '../auth.js';
-import { createSnapshotLoader, EventFeed, type SnapshotLoader, type Subscriber } from './event-feed.js';
+import { EventFeed, type Subscriber } from './event-feed.js';
+import { createSnapshotLoader, type SnapshotLoader } from './snapshot-loader.js';
 import { CLOSE_UNAUTHORIZED, LIVE_FEED_PATH, clientMessage, encode, type ErrorMessage } from './protocol.js';
 
 export interface LiveFeedDeps {
