@@ -4,7 +4,7 @@ import { createLogger } from '../lib/logger.js';
 import { connectServiceToStores } from '../db/client.js';
 import { createApp } from './app.js';
 import { Tokens } from './auth.js';
-import { attachLiveFeed } from './live-feed.js';
+import { attachLiveFeed } from './live/live-feed.js';
 import { createMetrics } from './metrics.js';
 import { ReservationClient } from './reservation-client.js';
 

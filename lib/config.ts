@@ -44,7 +44,7 @@ const envSchema = z.object({
   PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
-  /** Live seat map (api/live-feed.ts): a socket that misses one ping interval's pong is dropped. */
+  /** Live seat map (api/live/heartbeat.ts): a socket that misses one ping interval's pong is dropped. */
   LIVE_PING_INTERVAL_MS: durationMs.default(15_000),
   /** A socket with more than this many bytes queued (a client that stopped reading) is dropped. */
   LIVE_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(1024 * 1024),

@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { ReservationClient } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
-import { attachLiveFeed, type LiveFeed } from '../../api/live-feed.js';
+import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
 import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type StoreHandles } from '../../db/client.js';
 import { checkInvariants, type InvariantOptions, type InvariantStores } from '../../db/invariants.js';

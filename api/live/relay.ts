@@ -1,0 +1,71 @@
+import { performance } from 'node:perf_hooks';
+import type postgres from 'postgres';
+import type { Logger } from '../../lib/logger.js';
+import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../../db/channels.js';
+import type { ConnectionRegistry } from './connection-registry.js';
+import type { FeedRegistry } from './feed-registry.js';
+import type { LiveFeedMetrics } from './metrics.js';
+import { encode } from './protocol.js';
+
+export interface RelayDeps {
+  sql: postgres.Sql;
+  feeds: FeedRegistry;
+  connections: ConnectionRegistry;
+  metrics: LiveFeedMetrics;
+  logger: Logger;
+}
+
+export interface Relay {
+  stop(): Promise<void>;
+}
+
+/**
+ * LISTENs on the projection's channels: seat changes go to the event's feed, reservation changes
+ * to their owner's sockets. Resolves once both LISTENs are active.
+ */
+export async function startRelay({ sql, feeds, connections, metrics, logger }: RelayDeps): Promise<Relay> {
+  function onSeatNotification(payload: string): void {
+    let message: SeatMessage;
+    try {
+      message = seatMessage.parse(JSON.parse(payload));
+    } catch (error) {
+      return logger.warn({ err: error, payload }, 'live feed: unreadable seat notification');
+    }
+    const feed = feeds.get(message.eventId);
+    if (!feed) return;
+    const started = performance.now();
+    feed.receive(message);
+    metrics.relayed((performance.now() - started) / 1000);
+  }
+
+  function onReservationNotification(payload: string): void {
+    let message: ReservationMessage;
+    try {
+      message = reservationMessage.parse(JSON.parse(payload));
+    } catch (error) {
+      return logger.warn({ err: error, payload }, 'live feed: unreadable reservation notification');
+    }
+    const owners = connections.ownedBy(message.customerId);
+    if (!owners) return;
+    const bytes = encode({ type: 'reservation', id: message.id, status: message.status, eventId: message.eventId });
+    for (const connection of owners) connection.deliver(bytes);
+  }
+
+  // postgres.js re-issues LISTEN after its connection drops; notifications sent in between are lost,
+  // so every feed re-reads its snapshot once LISTEN is back (the first call is the initial LISTEN).
+  let listenedOnce = false;
+  const onListen = () => {
+    if (!listenedOnce) return;
+    logger.warn('live feed: LISTEN re-established; re-reading every snapshot');
+    feeds.resyncAll();
+  };
+  const seatListener = await sql.listen(SEAT_CHANNEL, onSeatNotification, onListen);
+  const reservationListener = await sql.listen(RESERVATION_CHANNEL, onReservationNotification);
+  listenedOnce = true;
+
+  return {
+    async stop() {
+      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten()]);
+    },
+  };
+}
