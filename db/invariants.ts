@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { closedStatuses, isClosed, type ReservationStatus } from '../lib/reservations.js';
 
 /**
  * The promises Boxoffice makes, checked across every store with owner connections: no seat held or
@@ -40,8 +41,6 @@ function report(violations: Violation[], rule: string, rows: Row[]): void {
 /** `column` is one of the events, or true when every event is in scope. */
 const scopeTo = (events: string[] | null) => (sql: postgres.Sql, column: string) => (events ? sql`${sql.unsafe(column)} = ANY(${events}::uuid[])` : sql`true`);
 
-const ENDED = new Set(['failed', 'expired', 'cancelled']);
-
 export async function checkInvariants(stores: InvariantStores, options: InvariantOptions = {}): Promise<Violation[]> {
   const { booking, payments, ticketing } = stores;
   const events = options.eventIds ?? null;
@@ -55,7 +54,7 @@ export async function checkInvariants(stores: InvariantStores, options: Invarian
       SELECT s.event_id, s.seat_id, s.status, r.id, r.status AS reservation_status
       FROM booking.seats s LEFT JOIN booking.reservations r ON r.id = s.reservation_id
       WHERE s.status <> 'available' AND ${inScope(booking, 's.event_id')}
-        AND (r.id IS NULL OR r.status IN ('failed', 'expired', 'cancelled') OR (s.status = 'sold' AND r.status <> 'confirmed'))`,
+        AND (r.id IS NULL OR r.status = ANY(${[...closedStatuses]}::booking.reservation_status[]) OR (s.status = 'sold' AND r.status <> 'confirmed'))`,
   );
   report(
     violations,
@@ -67,7 +66,7 @@ export async function checkInvariants(stores: InvariantStores, options: Invarian
       GROUP BY r.id, r.quantity HAVING count(s.seat_id) FILTER (WHERE s.status = 'sold') <> r.quantity`,
   );
 
-  const reservations = await booking<{ id: string; status: string; amount_cents: number; quantity: number }[]>`
+  const reservations = await booking<{ id: string; status: ReservationStatus; amount_cents: number; quantity: number }[]>`
     SELECT id, status, amount_cents, quantity FROM booking.reservations WHERE ${inScope(booking, 'event_id')}`;
   const money = new Map(
     (
@@ -95,7 +94,7 @@ export async function checkInvariants(stores: InvariantStores, options: Invarian
     if (reservation.status === 'confirmed') {
       if (paid.charges !== 1 || paid.captured - paid.refunded !== reservation.amount_cents) wrongCharge.push({ id: reservation.id, amount_cents: reservation.amount_cents, ...paid });
       if (issued.issued !== reservation.quantity) wrongTickets.push({ id: reservation.id, quantity: reservation.quantity, tickets: issued.issued });
-    } else if (ENDED.has(reservation.status)) {
+    } else if (isClosed(reservation.status)) {
       if (paid.captured - paid.refunded !== 0) keptCharge.push({ id: reservation.id, status: reservation.status, net: paid.captured - paid.refunded });
       if (issued.valid > 0) keptTicket.push({ id: reservation.id, status: reservation.status, valid: issued.valid });
     }
