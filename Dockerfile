@@ -8,7 +8,7 @@
 # Node 22: Node 20 is past its end of life. The tests run on Node >= 20.19 (package.json engines).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# ---- build: all dependencies, TypeScript -> dist/ ----
+# ---- build: all dependencies, TypeScript -> dist/, the page web/src -> dist/web/app.js ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -28,7 +28,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # dist/db/migrate.js reads ../../db/migrations (= /app/db/migrations); tsc does not copy SQL.
 COPY --from=build /app/db/migrations ./db/migrations
-# dist/api/web.js serves ../../web/public (= /app/web/public).
+# dist/api/web.js serves ../../web/public (= /app/web/public) and the page's bundle, dist/web (copied above).
 COPY --from=build /app/web/public ./web/public
 # Files stay root-owned and read-only to the process; it writes nothing to disk.
 USER node

@@ -57,7 +57,7 @@ function layerRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', '.data/**', 'web/public/**', 'loadtest/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', '.data/**', 'loadtest/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,25 +6,41 @@ import type Koa from 'koa';
 import type { AppState } from './route.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
-function publicDir(): string {
-  // Sources run from the repository (tsx) and the compiled API from dist/api: both find web/public.
-  for (const candidate of [path.join(here, '..', 'web', 'public'), path.join(here, '..', '..', 'web', 'public')]) {
-    if (existsSync(path.join(candidate, 'index.html'))) return candidate;
+/**
+ * Where the page comes from: its static files (web/public) and its script, bundled from web/src by
+ * scripts/build-web.ts into dist/web (`npm run build`). Sources run from the repository (tsx, here =
+ * api/) and the compiled API from dist/api: both find the repository root, and so both folders.
+ */
+function pageRoots(): string[] {
+  for (const root of [path.join(here, '..'), path.join(here, '..', '..')]) {
+    const publicDir = path.join(root, 'web', 'public');
+    if (existsSync(path.join(publicDir, 'index.html'))) return [publicDir, path.join(root, 'dist', 'web')];
   }
   throw new Error(`web/public not found from ${here}`);
 }
 
 /** Serves the seat-picker page and its assets for GET requests no route answered. */
 export function serveWeb(): Koa.Middleware<AppState> {
-  const root = publicDir();
+  const roots = pageRoots();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path.startsWith('/api/')) return next();
-    const relative = ctx.path === '/' ? 'index.html' : ctx.path.slice(1);
-    const file = path.join(root, path.normalize(relative));
-    const type = types[path.extname(file)];
-    if (!file.startsWith(root + path.sep) || !type || !existsSync(file)) return next();
+    const relative = path.normalize(ctx.path === '/' ? 'index.html' : ctx.path.slice(1));
+    const type = types[path.extname(relative)];
+    if (!type) return next();
+    // The bundle is looked up per request: a page built after the API started is served (until
+    // then /app.js is a 404: run `npm run build`).
+    const file = roots
+      .map((root) => ({ root, file: path.join(root, relative) }))
+      .find(({ root, file }) => file.startsWith(root + path.sep) && existsSync(file))?.file;
+    if (!file) return next();
     ctx.type = type;
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = await readFile(file);

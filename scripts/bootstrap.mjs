@@ -25,6 +25,6 @@ if (stale) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 if (!process.argv.includes('--no-build')) {
-  console.log('Building (tsc)...');
+  console.log('Building (tsc, then the page)...');
   run('npm', ['run', '--silent', 'build']);
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPage } from '../scripts/build-web.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /** NOTES.md, Browsers: Debian's chromium, headless as root. */
@@ -14,6 +15,8 @@ let browser: Browser;
 beforeAll(async () => {
   // Installs Debian's chromium when it is missing; throws (failing the file loudly) when it cannot.
   execFileSync(process.execPath, ['scripts/ensure-chromium.mjs'], { stdio: 'inherit' });
+  // `npm test` does not build: bundle web/src here, so the page under test is never missing or stale.
+  await buildPage();
   stack = await startStack();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
 });

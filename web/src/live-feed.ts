@@ -1,0 +1,140 @@
+import type {
+  AvailabilityMessage,
+  CLOSE_UNAUTHORIZED,
+  ClientMessage,
+  LIVE_FEED_PATH,
+  ReservationUpdateMessage,
+  SeatsMessage,
+  ServerMessage,
+  SnapshotMessage,
+} from '../../api/live/protocol.js';
+import type { LiveIndicator } from './dom.js';
+
+// The protocol's constants, typed by the server's own: they cannot drift from api/live/protocol.ts
+// without failing the type check (the page bundles no API code).
+const FEED_PATH: typeof LIVE_FEED_PATH = '/ws';
+const CLOSED_UNAUTHORIZED: typeof CLOSE_UNAUTHORIZED = 4401;
+
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+
+export type ChangeMessage = SeatsMessage | AvailabilityMessage;
+
+/**
+ * The version rule of docs/live-seat-map.md: a change one past the remembered version applies, an
+ * older or repeated one is ignored, a later one means a change went missing (ask for a snapshot).
+ */
+export function nextStep(remembered: number | undefined, incoming: number): 'apply' | 'ignore' | 'resync' {
+  if (remembered === undefined) return 'resync';
+  if (incoming <= remembered) return 'ignore';
+  return incoming === remembered + 1 ? 'apply' : 'resync';
+}
+
+export interface LiveFeedHandlers {
+  /** The bearer token to connect with (null: anonymous). */
+  token(): string | null;
+  status(kind: LiveIndicator, text: string): void;
+  snapshot(message: SnapshotMessage): void;
+  change(message: ChangeMessage): void;
+  reservation(message: ReservationUpdateMessage): void;
+  /** The server closed the socket because the token no longer verifies. */
+  unauthorized(): void;
+}
+
+/** The seat-map WebSocket: reconnects with back-off, follows one event, re-syncs on a version gap. */
+export class LiveFeed {
+  private socket: WebSocket | undefined;
+  private retryMs = FIRST_RETRY_MS;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The event on screen, if any. */
+  private eventId: string | undefined;
+  private version: number | undefined;
+  /** Waiting for a fresh snapshot: changes are ignored until it comes. */
+  private resyncing = false;
+
+  constructor(private readonly handlers: LiveFeedHandlers) {}
+
+  connect(): void {
+    clearTimeout(this.timer);
+    const protocol = location.protocol === 'https:' ? 'wss' : 'ws';
+    const token = this.handlers.token();
+    const query = token ? `?token=${encodeURIComponent(token)}` : '';
+    const socket = new WebSocket(`${protocol}://${location.host}${FEED_PATH}${query}`);
+    this.socket = socket;
+    socket.addEventListener('open', () => {
+      this.retryMs = FIRST_RETRY_MS;
+      if (this.eventId) this.subscribe(this.eventId);
+    });
+    socket.addEventListener('message', (message: MessageEvent<string>) => this.receive(JSON.parse(message.data) as ServerMessage));
+    socket.addEventListener('close', (closed) => {
+      if (this.socket !== socket) return; // replaced on purpose (log in / log out)
+      if (closed.code === CLOSED_UNAUTHORIZED) this.handlers.unauthorized();
+      this.handlers.status('offline', 'Offline — reconnecting…');
+      this.timer = setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    });
+  }
+
+  /** Reconnects with the current token, so reservation updates follow the logged-in user. */
+  reconnect(): void {
+    const old = this.socket;
+    this.socket = undefined;
+    old?.close();
+    this.connect();
+  }
+
+  /** Follows `eventId`: a snapshot, then its changes. Following it again re-syncs it. */
+  watch(eventId: string): void {
+    this.eventId = eventId;
+    this.version = undefined;
+    this.subscribe(eventId);
+  }
+
+  /** Stops following the event on screen (unless `next` is that same event). */
+  leave(next?: string): void {
+    if (this.eventId && this.eventId !== next) this.send({ type: 'unsubscribe', eventId: this.eventId });
+    this.eventId = undefined;
+    this.version = undefined;
+  }
+
+  private send(message: ClientMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private subscribe(eventId: string): void {
+    this.resyncing = true;
+    this.handlers.status('resyncing', 'Loading the seat map…');
+    this.send({ type: 'subscribe', eventId });
+  }
+
+  private receive(message: ServerMessage): void {
+    switch (message.type) {
+      case 'reservation':
+        this.handlers.reservation(message);
+        return;
+      case 'error':
+        if (message.error === 'event_not_found' && message.eventId !== undefined && message.eventId === this.eventId) this.handlers.status('offline', 'This event no longer exists.');
+        return;
+      case 'unsubscribed':
+        return;
+    }
+    if (!this.eventId || message.eventId !== this.eventId) return;
+    if (message.type === 'snapshot') {
+      this.resyncing = false;
+      this.version = message.version;
+      this.handlers.snapshot(message);
+      this.handlers.status('live', 'Live');
+      return;
+    }
+    if (this.resyncing) return;
+    const step = nextStep(this.version, message.version);
+    if (step === 'ignore') return;
+    if (step === 'resync') {
+      // A change went missing: ask for a fresh snapshot rather than show a wrong map.
+      this.subscribe(this.eventId);
+      return;
+    }
+    this.version = message.version;
+    this.handlers.change(message);
+  }
+}
