@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [unitTests],
+          // Projects with pools of their own run one after the other: the fast tier first.
+          sequence: { groupOrder: 0 },
           env: { NODE_ENV: 'test', LOG_LEVEL: 'warn' },
         },
       },
@@ -31,6 +33,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           exclude: [...configDefaults.exclude, unitTests],
           globalSetup: ['test/global-setup.ts'],
           // The Temporal SDK's native bridge is happier in child processes than in worker threads.
