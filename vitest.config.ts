@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_test';
 
@@ -11,26 +11,49 @@ function serviceDatabase(service: 'booking' | 'payments' | 'ticketing'): string 
   return url.toString();
 }
 
+const unitTests = 'test/unit/**/*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    // One summary line for the whole run, whichever projects ran.
     reporters: ['default', './test/support/summary-reporter.ts'],
-    // The Temporal SDK's native bridge is happier in child processes than in worker threads.
-    pool: 'forks',
-    maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    // Never collide with a running `npm start`: own database, own Temporal port, no UI.
-    env: {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: testDatabaseUrl,
-      BOOKING_DATABASE_URL: serviceDatabase('booking'),
-      PAYMENTS_DATABASE_URL: serviceDatabase('payments'),
-      TICKETING_DATABASE_URL: serviceDatabase('ticketing'),
-      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
-      TEMPORAL_NAMESPACE: 'default',
-    },
+    projects: [
+      {
+        // Pure code only: no database, no Temporal, no global setup (`npm run test:unit`).
+        test: {
+          name: 'unit',
+          include: [unitTests],
+          // Projects with pools of their own run one after the other: the fast tier first.
+          sequence: { groupOrder: 0 },
+          env: { NODE_ENV: 'test', LOG_LEVEL: 'warn' },
+        },
+      },
+      {
+        // The real system: a fresh test database and a Temporal dev server of its own (test/global-setup.ts).
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          exclude: [...configDefaults.exclude, unitTests],
+          globalSetup: ['test/global-setup.ts'],
+          // The Temporal SDK's native bridge is happier in child processes than in worker threads.
+          pool: 'forks',
+          maxWorkers: 2,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          // Never collide with a running `npm start`: own database, own Temporal port, no UI.
+          env: {
+            NODE_ENV: 'test',
+            LOG_LEVEL: 'warn',
+            DATABASE_URL: testDatabaseUrl,
+            BOOKING_DATABASE_URL: serviceDatabase('booking'),
+            PAYMENTS_DATABASE_URL: serviceDatabase('payments'),
+            TICKETING_DATABASE_URL: serviceDatabase('ticketing'),
+            TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
+            TEMPORAL_NAMESPACE: 'default',
+          },
+        },
+      },
+    ],
   },
 });

@@ -45,8 +45,9 @@ const legacyTypes: Record<string, FailureType> = { EventClosed: 'EventNotOnSale'
 /** The vocabulary's name for an ApplicationFailure `type`, or undefined for anything else. */
 export function failureTypeOf(type: string | null | undefined): FailureType | undefined {
   if (!type) return undefined;
-  if (type in failures) return type as FailureType;
-  return legacyTypes[type];
+  // Own keys only: `in` would also find 'toString', 'constructor' and the rest of Object.prototype.
+  if (Object.hasOwn(failures, type)) return type as FailureType;
+  return Object.hasOwn(legacyTypes, type) ? legacyTypes[type] : undefined;
 }
 
 /** The failures that end a reservation with a reason the user sees. */

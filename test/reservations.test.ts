@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventCancellationWorkflowId } from '../lib/reservations.js';
 import { startStack, type Stack } from './support/stack.js';
 
 import type { Reservation, ReservationError as ErrorBody } from '../api/contract/index.js';
@@ -119,6 +120,15 @@ describe('booking with a payment token', () => {
     expect(tooMany.status).toBe(400);
     const [count] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(count?.count).toBe(0);
+
+    const cancelledId = await newEvent();
+    expect((await stack.http.request('DELETE', `/api/events/${cancelledId}`, { token: organizer.token })).status).toBe(202);
+    await stack.temporal.workflow.getHandle(eventCancellationWorkflowId(cancelledId)).result();
+    const closed = await stack.http.post<ErrorBody>('/api/reservations', { eventId: cancelledId, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token);
+    expect(closed.status).toBe(409);
+    expect(closed.body.error).toBe('event_not_on_sale');
+    const [afterCancel] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.reservations WHERE event_id = ${cancelledId}`;
+    expect(afterCancel?.count).toBe(0);
   });
 });
 

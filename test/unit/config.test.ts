@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../lib/config.js';
-import { allSeatIds, capacityOf, unknownSeatIds } from '../lib/seating.js';
+import { ConfigError, databaseKey, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../../lib/config.js';
 
 describe('configuration', () => {
   it('has defaults that work on a development machine', () => {
@@ -46,17 +45,26 @@ describe('configuration', () => {
     expect(loadConfig({ BOOKING_PROTOCOL: '2pc' }).BOOKING_PROTOCOL).toBe('2pc');
     expect(() => loadConfig({ BOOKING_PROTOCOL: 'xa' })).toThrow(/BOOKING_PROTOCOL/);
   });
-});
 
-describe('seating', () => {
-  it('names reserved seats by row letter and number', () => {
-    const seating = { type: 'reserved', rows: 2, seatsPerRow: 3 } as const;
-    expect(allSeatIds(seating)).toEqual(['A-1', 'A-2', 'A-3', 'B-1', 'B-2', 'B-3']);
-    expect(capacityOf(seating)).toBe(6);
-    expect(unknownSeatIds(seating, ['A-1', 'C-1', 'A-4', 'a-1', 'A-01', 'B-3'])).toEqual(['C-1', 'A-4', 'a-1', 'A-01']);
+  it('refuses durations that are not positive whole milliseconds', () => {
+    expect(() => loadConfig({ HOLD_TTL_MS: '0' })).toThrow(/HOLD_TTL_MS/);
+    expect(() => loadConfig({ RESERVATION_WAIT_MS: '-5' })).toThrow(/RESERVATION_WAIT_MS/);
+    expect(() => loadConfig({ LIVE_PING_INTERVAL_MS: '1.5' })).toThrow(/LIVE_PING_INTERVAL_MS/);
+    expect(loadConfig({ HOLD_TTL_MS: '1500' }).HOLD_TTL_MS).toBe(1500);
   });
 
-  it('numbers general-admission units', () => {
-    expect(allSeatIds({ type: 'general', capacity: 3 })).toEqual(['GA-1', 'GA-2', 'GA-3']);
+  it('refuses a port outside 0..65535, a short JWT secret and a database URL that is not a URL', () => {
+    expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT/);
+    expect(loadConfig({ PORT: '0' }).PORT).toBe(0);
+    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET must be at least 16 characters/);
+    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV/);
+  });
+
+  it('counts two URLs to one database, whatever their credentials, as one database', () => {
+    expect(databaseKey('postgres://a:x@db:5432/shop')).toBe(databaseKey('postgres://b@db/shop'));
+    expect(databaseKey('postgres://a@db:5433/shop')).not.toBe(databaseKey('postgres://a@db:5432/shop'));
+    const cfg = loadConfig({ DATABASE_URL: 'postgres://owner@db:5432/shop', PAYMENTS_DATABASE_URL: 'postgres://boxoffice_payments@db:5432/shop' });
+    expect(distinctStoreOwnerUrls(cfg)).toEqual(['postgres://owner@db:5432/shop']);
   });
 });
