@@ -21,8 +21,11 @@ export interface ConnectOptions {
   cfg?: Config;
 }
 
-function open(url: string, max: number): DatabaseHandle {
-  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'boxoffice' } });
+/** Called with the text of every statement sent: how tests and benchmarks count SQL per request. */
+export type QueryObserver = (statement: string) => void;
+
+function open(url: string, max: number, onQuery?: QueryObserver): DatabaseHandle {
+  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'boxoffice' }, ...(onQuery ? { debug: (_connection: number, statement: string) => onQuery(statement) } : {}) });
   return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
 }
 
@@ -46,11 +49,11 @@ export interface StoreHandles {
 }
 
 /** One pool per distinct URL, shared by every key that names the same database. */
-function poolsByDatabase<K>(urlOf: ReadonlyMap<K, string>, max: number): { of(key: K): DatabaseHandle | undefined; close(): Promise<void> } {
+function poolsByDatabase<K>(urlOf: ReadonlyMap<K, string>, max: number, onQuery?: QueryObserver): { of(key: K): DatabaseHandle | undefined; close(): Promise<void> } {
   const byUrl = new Map<string, DatabaseHandle>();
   const byKey = new Map<K, DatabaseHandle>();
   for (const [key, url] of urlOf) {
-    const handle = byUrl.get(url) ?? open(url, max);
+    const handle = byUrl.get(url) ?? open(url, max, onQuery);
     byUrl.set(url, handle);
     byKey.set(key, handle);
   }
@@ -74,8 +77,8 @@ export function connectStoresAsOwner(options: { max?: number; cfg?: Config } = {
  * A service's pools to its own store and to other stores it reads, one pool per distinct database:
  * the API reads reservations and tickets, the projection reads the booking outbox, where they live.
  */
-export function connectServiceToStores<S extends Store>(service: ServiceName, wanted: readonly S[], options: { max?: number } = {}): { of(store: S): DatabaseHandle; close(): Promise<void> } {
-  const pools = poolsByDatabase(new Map(wanted.map((store) => [store, serviceDatabaseUrl(service, config(), store)])), options.max ?? 10);
+export function connectServiceToStores<S extends Store>(service: ServiceName, wanted: readonly S[], options: { max?: number; onQuery?: QueryObserver } = {}): { of(store: S): DatabaseHandle; close(): Promise<void> } {
+  const pools = poolsByDatabase(new Map(wanted.map((store) => [store, serviceDatabaseUrl(service, config(), store)])), options.max ?? 10, options.onQuery);
   return {
     of(store) {
       const handle = pools.of(store);

@@ -9,7 +9,7 @@ import { ReservationClient } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
-import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type StoreHandles } from '../../db/client.js';
+import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type QueryObserver, type StoreHandles } from '../../db/client.js';
 import { checkInvariants, type InvariantOptions, type InvariantStores } from '../../db/invariants.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
@@ -35,6 +35,8 @@ export interface StackOptions {
   withoutWorker?: boolean;
   /** Start no projection loop: the test runs its own (crash tests). */
   withoutProjection?: boolean;
+  /** Sees every SQL statement the API sends (to count statements per request). */
+  onApiQuery?: QueryObserver;
 }
 
 export interface Stack {
@@ -69,7 +71,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stores = connectStoresAsOwner({ max: 2 });
   const owner = stores.shared;
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
-  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4 });
+  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
   const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
