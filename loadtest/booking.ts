@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { errorCodeOf, TransportError, type ApiAnswer, type ApiErrorBody } from './http-client.js';
 import type { RunEvent } from './ledger.js';
 import { outcomeOfStatus, type Outcome, type RequestRecord } from './records.js';
@@ -36,7 +37,6 @@ export interface Booked {
   takenSeats: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Transport retries of the same keyed request, to learn the outcome of an answer that was lost. */
 const RESEND_ATTEMPTS = 2;
 
@@ -145,11 +145,11 @@ export async function follow(
 ): Promise<{ answer: { status: number; body: ReservationBody & ApiErrorBody }; calls: number }> {
   const deadline = run.now() + timeoutMs;
   let calls = 0;
-  let delay = 100;
+  let waitMs = 100;
   let last: { status: number; body: ReservationBody & ApiErrorBody } = { status: 202, body: { id: reservationId, status: 'pending' } };
   while (run.now() < deadline) {
-    await sleep(delay);
-    delay = Math.min(delay * 1.5, 1000);
+    await delay(waitMs);
+    waitMs = Math.min(waitMs * 1.5, 1000);
     calls++;
     try {
       const answer = await run.api.get<ReservationBody & ApiErrorBody>(`/api/reservations/${reservationId}`, token);

@@ -1,8 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { book, cancel, newIdempotencyKey, type BookingPlan } from './booking.js';
 import type { RunEvent } from './ledger.js';
 import type { Customer, RunContext } from './run-context.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A client that finds nothing to book waits this long before looking again. */
 const IDLE_WAIT_MS = 25;
 /** How often one view may re-read the seat map when it believes nothing is free. */
@@ -20,7 +20,7 @@ export async function runClosedClients(run: RunContext): Promise<void> {
   await Promise.all(
     Array.from({ length: run.options.connections }, async (_, connection) => {
       for (let i = 0; i < MAX_ITERATIONS && !run.stopping; i++) {
-        if ((await step(run, connection)) === 'idle') await sleep(IDLE_WAIT_MS);
+        if ((await step(run, connection)) === 'idle') await delay(IDLE_WAIT_MS);
       }
     }),
   );
@@ -48,7 +48,7 @@ export async function runOpenArrivals(run: RunContext): Promise<void> {
       const task: Promise<unknown> = step(run, arrival++).finally(() => running.delete(task));
       running.add(task);
     }
-    await sleep(Math.max(1, Math.min(20, due - run.now())));
+    await delay(Math.max(1, Math.min(20, due - run.now())));
   }
   await Promise.all(running);
 }

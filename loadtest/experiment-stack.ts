@@ -7,6 +7,7 @@ import { connectStoresAsOwner, storeSqls, type StoreHandles } from '../db/client
 import type { InvariantStores } from '../db/invariants.js';
 import { dropScratchDatabase } from '../db/migrate.js';
 import { distinctStoreOwnerUrls, loadConfig, type Config } from '../lib/config.js';
+import { pollUntil } from '../lib/poll.js';
 
 /**
  * A whole stack of its own for an experiment: `dist/scripts/dev-stack.js` (Temporal dev server,
@@ -43,17 +44,17 @@ export function experimentEnv(name: string, ports: { api: number; temporal: numb
 }
 
 async function waitForReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the experiment stack exited (code ${child.exitCode}) before it was ready`);
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+  await pollUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the experiment stack exited (code ${child.exitCode}) before it was ready`);
+      try {
+        return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok || undefined;
+      } catch {
+        return undefined; // not up yet
+      }
+    },
+    { timeoutMs, intervalMs: 300, what: `${url} to answer` },
+  );
 }
 
 /** Starts the stack on fresh databases; its output goes to .data/logs/experiment-<name>.log. */

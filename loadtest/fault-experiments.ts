@@ -11,9 +11,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkInvariants } from '../db/invariants.js';
+import { pollUntil } from '../lib/poll.js';
 import { reservationWorkflowId, type ReservationRequest, type ReservationSnapshot } from '../lib/reservations.js';
 import { experimentEnv, startExperimentStack, type ExperimentStack } from './experiment-stack.js';
 import { ApiClient } from './http-client.js';
@@ -44,7 +46,6 @@ interface Outcome {
 const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'docs/experiments' } } });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.error(`[faults] ${line}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startWorker(stack: ExperimentStack, taskQueue: string, script: string, extra: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [path.join(root, 'dist', script)], { cwd: root, env: { ...process.env, ...stack.env, TASK_QUEUE: taskQueue, ...extra }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -61,13 +62,8 @@ async function waitForLine(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
+const until = (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<true> =>
+  pollUntil(async () => (await check()) || undefined, { timeoutMs, intervalMs: 20, what });
 
 async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cases)[number], accounts: { organizer: string; customer: { id: string; token: string }; rival: string }): Promise<Outcome> {
   const created = await api.post<{ id: string }>(
@@ -111,7 +107,7 @@ async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cas
     spec.protocol === '2pc'
       ? (await booking<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE gid LIKE ${`boxoffice:${reservationId}:%`}`)[0]?.n !== 0
       : (await booking<{ n: number }[]>`SELECT count(*)::int AS n FROM booking.seats WHERE reservation_id = ${reservationId} AND status = 'held'`)[0]?.n !== 0;
-  const seatFree = until(async () => !(await blocked()), 120_000).then(() => Date.now() - crashedAt);
+  const seatFree = until(async () => !(await blocked()), 120_000, `${spec.name}: the crashed booking's seat to be free`).then(() => Date.now() - crashedAt);
 
   // At once: a fresh worker takes the crashed one's queue, and a rival asks for the same seat.
   const successor = startWorker(stack, taskQueue, 'worker/main.js');
@@ -121,7 +117,7 @@ async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cas
   const confirmedAt = Date.now();
   if (elsewhere.body.status !== 'confirmed') throw new Error(`booking B-1 got ${elsewhere.status}`);
   const seatMapStatus = async (seat: string) => (await api.get<{ seats: { id: string; status: string }[] }>(`/api/events/${eventId}/seats`)).body.seats.find((entry) => entry.id === seat)?.status;
-  await until(async () => (await seatMapStatus('B-1')) === 'sold', 120_000);
+  await until(async () => (await seatMapStatus('B-1')) === 'sold', 120_000, `${spec.name}: B-1 sold on the seat map`);
   const readModelDelayMs = Date.now() - confirmedAt;
   const rival = await rivalAnswer;
   const competitor = { status: rival.status, ...(rival.body.error ? { error: rival.body.error } : {}), tookMs: Date.now() - rivalStart };
@@ -137,7 +133,7 @@ async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cas
   for (let round = 0; round < 100; round++) {
     invariants = (await checkInvariants(stack.storeSqls, { eventIds: [eventId], settled: true, readModel: true })).map((violation) => `${violation.rule}: ${violation.detail}`);
     if (invariants.length === 0) break;
-    await sleep(100);
+    await delay(100);
   }
   const outcome: Outcome = { case: spec.name, summary: spec.summary, seatBlockedMs, competitor, readModelDelayMs, crashed: { status: result.status, endedAfterMs }, invariants };
   log(`${spec.name}: ${JSON.stringify(outcome)}`);

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { follow } from './booking.js';
 import { errorCodeOf, TransportError } from './http-client.js';
 import { readModelLag, runningWorkflows, type VerifierDeps } from './invariants.js';
@@ -16,7 +17,6 @@ export interface SettleReport {
   problems: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_MS = 250;
 
 /**
@@ -47,7 +47,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
     settled = open.length === 0;
     workflowsClosed = settled && (await runningWorkflows(deps.temporal, eventIds, 1)).length === 0;
     if (settled && workflowsClosed) break;
-    await sleep(POLL_MS);
+    await delay(POLL_MS);
   }
   if (!settled) problems.push(`reservations still pending or held after ${run.options.settleTimeoutMs} ms`);
   else if (!workflowsClosed) problems.push(`workflows still running after ${run.options.settleTimeoutMs} ms`);
@@ -56,7 +56,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
   for (let round = 0; round < 100_000; round++) {
     readModelCaughtUp = (await readModelLag(deps.stores, eventIds)) === 0;
     if (readModelCaughtUp || run.now() >= deadline) break;
-    await sleep(POLL_MS);
+    await delay(POLL_MS);
   }
   if (!readModelCaughtUp) problems.push('the read model had not caught up with the booking schema in time');
   return { tookMs: run.now() - started, followedUp, holdsCancelled, settled, workflowsClosed, readModelCaughtUp, problems };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../api/live-feed.js';
@@ -254,7 +255,7 @@ describe('reservations of the logged-in user', () => {
     expect(await aliceSocket.next((message) => message.type === 'reservation' && message.status === 'confirmed')).toEqual({ type: 'reservation', id: alicesBooking.body.id, status: 'confirmed', eventId });
     expect(await bobSocket.next((message) => message.type === 'reservation' && message.status === 'held')).toEqual({ type: 'reservation', id: bobsHold.body.id, status: 'held', eventId });
     // Both were published in the same projection pass; give a stray message time to show up.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     expect(aliceSocket.messages.filter((message) => message.type === 'reservation').map((message) => message.id)).not.toContain(bobsHold.body.id);
     expect(bobSocket.messages.filter((message) => message.type === 'reservation').map((message) => message.id)).not.toContain(alicesBooking.body.id);
     expect(anonymous.messages.filter((message) => message.type === 'reservation')).toEqual([]);
@@ -302,7 +303,7 @@ describe('slow and dead clients', () => {
     const alive = await connect(quick.wsUrl);
     expect(await mute.closed).toBe(1006);
     expect(quick.feed.stats().droppedUnresponsiveClients).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    await delay(900);
     expect(alive.closeCode).toBeUndefined();
     expect(quick.feed.stats().clients).toBe(1);
   });
