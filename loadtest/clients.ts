@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { seatStates } from './api.js';
 import { book, cancel, newIdempotencyKey, type BookingPlan } from './booking.js';
 import type { RunEvent } from './ledger.js';
 import type { Customer, RunContext } from './run-context.js';
@@ -132,14 +133,10 @@ async function pickSeats(run: RunContext, customer: Customer, event: RunEvent, w
   const first = pick();
   if (first) return first;
   // Nothing free as far as this client knows: look at the seat map again, as a browser would.
-  await view.refresh(() => seatMap(run, event.id), run.now(), SEAT_MAP_REFRESH_MS);
+  await view.refresh(() => seatStates(run.api, event.id), run.now(), SEAT_MAP_REFRESH_MS);
   return pick();
 }
 
-async function seatMap(run: RunContext, eventId: string): Promise<{ id: string; status: string }[]> {
-  const answer = await run.api.get<{ seats?: { id: string; status: string }[] }>(`/api/events/${eventId}/seats`);
-  return answer.status === 200 ? (answer.body.seats ?? []) : [];
-}
 
 /** Events not sold out and not deleted, in a random order; short-lived ones get their share first when picked. */
 function eventsToTry(run: RunContext): RunEvent[] {

@@ -1,3 +1,4 @@
+import type { ErrorBody, EventCancelling } from '../api/contract/index.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Seating } from '../lib/seating.js';
 import { errorCodeOf, TransportError } from './http-client.js';
@@ -71,7 +72,7 @@ async function deleteEvent(run: RunContext, event: RunEvent): Promise<void> {
   let status = 0;
   let errorCode: string | undefined;
   try {
-    const answer = await run.api.request<unknown>('DELETE', `/api/events/${event.id}`, { token: run.organizer.token });
+    const answer = await run.api.delete<EventCancelling | ErrorBody>(`/api/events/${event.id}`, run.organizer.token);
     status = answer.status;
     if (answer.status !== 202) errorCode = errorCodeOf(answer);
   } catch (error) {

@@ -1,5 +1,6 @@
+import type { Cancellation, ErrorBody } from '../api/contract/index.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { follow } from './booking.js';
+import { follow, reservationIn } from './booking.js';
 import { errorCodeOf, TransportError } from './http-client.js';
 import { readModelLag, runningWorkflows, type VerifierDeps } from './invariants.js';
 import { outcomeOfStatus } from './records.js';
@@ -71,13 +72,14 @@ async function followUnresolved(run: RunContext, deadline: number): Promise<numb
       if (!record.reservationId || !customer) return;
       const { answer, calls } = await follow(run, record.reservationId, customer.token, ['pending'], Math.max(0, deadline - run.now()));
       record.httpCalls += calls;
-      if (answer.status !== 200) return;
-      const final = outcomeOfStatus(answer.body.status ?? 'pending', answer.body.failureReason);
+      const reservation = reservationIn(answer);
+      if (answer.status !== 200 || !reservation) return;
+      const final = outcomeOfStatus(reservation.status ?? 'pending', reservation.failureReason);
       record.outcome = final.outcome;
       if (final.errorCode) record.errorCode = final.errorCode;
       else delete record.errorCode;
       record.status = 200;
-      if (final.outcome === 'confirmed') run.ledger.confirm(record.reservationId, record.eventId, answer.body.seats ?? answer.body.units ?? record.seatIds ?? [], record.seats, record.client, run.now());
+      if (final.outcome === 'confirmed') run.ledger.confirm(record.reservationId, record.eventId, reservation.seats ?? reservation.units ?? record.seatIds ?? [], record.seats, record.client, run.now());
     }),
   );
   return open.length;
@@ -88,7 +90,7 @@ async function cancelHold(run: RunContext, reservationId: string, customerId: st
   const customer = run.customers.find((candidate) => candidate.id === customerId);
   if (!customer) return false;
   try {
-    const answer = await run.api.post<unknown>(`/api/reservations/${reservationId}/cancel`, {}, customer.token);
+    const answer = await run.api.post<Cancellation | ErrorBody>(`/api/reservations/${reservationId}/cancel`, {}, customer.token);
     return answer.status === 200 || errorCodeOf(answer) === 'reservation_not_cancellable';
   } catch (error) {
     if (error instanceof TransportError) return false;
