@@ -10,7 +10,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { ErrorBody, Reservation } from '../api/contract/index.js';
 import { allSeatIds } from '../lib/seating.js';
 import { createEvent, register } from './api.js';
-import { baseUrlFlag, checkFlags, OptionsError, parseFlags, usageText, wholeNumberFlag, type Flag } from './cli-flags.js';
+import { baseUrlFlag, settingsFromCommandLine, wholeNumberFlag, type Flag } from './cli-flags.js';
 import { ApiClient } from './http-client.js';
 
 interface BenchSettings {
@@ -28,20 +28,7 @@ const flags: readonly Flag<BenchSettings>[] = [
   wholeNumberFlag('seconds', 'seconds', { min: 1, max: 600 }, 'length of the throughput figure'),
 ];
 
-let settings: BenchSettings;
-try {
-  const parsed = parseFlags(flags, process.argv.slice(2));
-  if (parsed.help) {
-    console.log(usageText(flags, defaults, 'Usage: npm run bench:saga -- [options]\n\nUncontended booking latency and concurrent throughput of a running stack.'));
-    process.exit(0);
-  }
-  settings = { ...defaults, ...parsed.values };
-  checkFlags(flags, settings);
-} catch (error) {
-  if (!(error instanceof OptionsError)) throw error;
-  console.error(`${error.message}\n\nRun with --help for the options.`);
-  process.exit(2);
-}
+const settings = settingsFromCommandLine(flags, defaults, 'Usage: npm run bench:saga -- [options]\n\nUncontended booking latency and concurrent throughput of a running stack.');
 const { baseUrl, sequential, clients, seconds } = settings;
 const api = new ApiClient(baseUrl, { maxSockets: clients + 2, timeoutMs: 60_000 });
 

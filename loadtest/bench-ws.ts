@@ -21,7 +21,7 @@ import { pollUntil, PollTimeoutError } from '../lib/poll.js';
 import { allSeatIds } from '../lib/seating.js';
 import { apiMetric } from './api-memory.js';
 import { createEvent, register } from './api.js';
-import { baseUrlFlag, checkFlags, OptionsError, parseFlags, textFlag, usageText, wholeNumberFlag, type Flag } from './cli-flags.js';
+import { baseUrlFlag, settingsFromCommandLine, textFlag, wholeNumberFlag, type Flag } from './cli-flags.js';
 import { ApiClient } from './http-client.js';
 
 interface BenchSettings {
@@ -65,20 +65,7 @@ const flags: readonly Flag<BenchSettings>[] = [
   wholeNumberFlag('max-seconds', 'maxSeconds', { min: 1, max: 7200 }, 'no new step starts after this'),
 ];
 
-let settings: BenchSettings;
-try {
-  const parsed = parseFlags(flags, process.argv.slice(2));
-  if (parsed.help) {
-    console.log(usageText(flags, defaults, 'Usage: npm run bench:ws -- [options]\n\nChange-to-screen latency of the live seat map, and how many sockets one API process serves.'));
-    process.exit(0);
-  }
-  settings = { ...defaults, ...parsed.values };
-  checkFlags(flags, settings);
-} catch (error) {
-  if (!(error instanceof OptionsError)) throw error;
-  console.error(`${error.message}\n\nRun with --help for the options.`);
-  process.exit(2);
-}
+const settings = settingsFromCommandLine(flags, defaults, 'Usage: npm run bench:ws -- [options]\n\nChange-to-screen latency of the live seat map, and how many sockets one API process serves.');
 const { baseUrl, concurrency, stepBookings } = settings;
 const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws`;
 const clientsForLatency = settings.clients;

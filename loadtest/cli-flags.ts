@@ -97,6 +97,24 @@ export function usageText<T>(flags: readonly Flag<T>[], defaults: T, heading: st
   return `${heading}\n\n${lines.join('\n')}\n  ${'-h, --help'.padEnd(width)} this text\n`;
 }
 
+/** For scripts: the command line → settings; prints the usage (--help) or the problem and exits. */
+export function settingsFromCommandLine<T>(flags: readonly Flag<T>[], defaults: T, heading: string, argv: readonly string[] = process.argv.slice(2)): T {
+  try {
+    const parsed = parseFlags(flags, argv);
+    if (parsed.help) {
+      console.log(usageText(flags, defaults, heading));
+      process.exit(0);
+    }
+    const settings: T = { ...defaults, ...parsed.values };
+    checkFlags(flags, settings);
+    return settings;
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    console.error(`${error.message}\n\nRun with --help for the options.`);
+    process.exit(2);
+  }
+}
+
 /** "10s", "500ms", "2m" or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());

@@ -13,13 +13,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { ErrorBody, Reservation } from '../api/contract/index.js';
 import { checkInvariants } from '../db/invariants.js';
 import { pollUntil } from '../lib/poll.js';
 import { reservationWorkflowId, type ReservationRequest, type ReservationSnapshot } from '../lib/reservations.js';
 import { experimentEnv, startExperimentStack, type ExperimentStack } from './experiment-stack.js';
 import { createEvent, login, register, seatStates } from './api.js';
+import { settingsFromCommandLine, textFlag, type Flag } from './cli-flags.js';
 import { ApiClient, isErrorBody } from './http-client.js';
 
 type Case = '2pc-after-prepare' | '2pc-after-decision' | 'saga-before-tickets';
@@ -45,7 +45,8 @@ interface Outcome {
   invariants: string[];
 }
 
-const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'docs/experiments' } } });
+const flags: readonly Flag<{ outDir: string }>[] = [textFlag('out-dir', 'outDir', 'DIR', 'where faults.md and faults.json go')];
+const { outDir } = settingsFromCommandLine(flags, { outDir: 'docs/experiments' }, 'Usage: npm run experiment:faults -- [options]\n\nWhat a crash in the middle of a booking costs under each protocol.');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.error(`[faults] ${line}`);
 
@@ -168,8 +169,8 @@ try {
   api.close();
   await stack.stop();
 }
-await mkdir(values['out-dir'], { recursive: true });
-await writeFile(path.join(values['out-dir'], 'faults.json'), JSON.stringify({ startedAt: started, outcomes }, null, 1));
-await writeFile(path.join(values['out-dir'], 'faults.md'), markdown(outcomes, started));
+await mkdir(outDir, { recursive: true });
+await writeFile(path.join(outDir, 'faults.json'), JSON.stringify({ startedAt: started, outcomes }, null, 1));
+await writeFile(path.join(outDir, 'faults.md'), markdown(outcomes, started));
 console.log(markdown(outcomes, started));
 process.exitCode = outcomes.every((outcome) => outcome.invariants.length === 0) ? 0 : 1;
