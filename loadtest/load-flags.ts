@@ -6,7 +6,6 @@ import {
   numberFlag,
   oneOf,
   OptionsError,
-  parseNumber,
   probabilityFlag,
   switchFlag,
   textFlag,
@@ -144,6 +143,3 @@ export function crossFlagProblem(options: LoadOptions): string | undefined {
   if (options.paymentFailureRate + options.slowPaymentRate > 1) return '--payment-failure-rate and --slow-payment-rate add up to more than 1';
   return undefined;
 }
-
-/** A size flag read as a number (parse error names the flag). */
-export const sizeFrom = (text: string | undefined, flag: string): number | undefined => (text === undefined ? undefined : parseNumber(text, flag));

@@ -1,7 +1,7 @@
 import { config } from '../lib/config.js';
 import type { Seating } from '../lib/seating.js';
-import { checkFlags, OptionsError, parseFlags, usageText, type Given } from './cli-flags.js';
-import { crossFlagProblem, GENERAL_ADMISSION_CAPACITY, loadFlags, sizeFrom } from './load-flags.js';
+import { checkFlags, OptionsError, parseFlags, parseNumber, usageText, type Given } from './cli-flags.js';
+import { crossFlagProblem, GENERAL_ADMISSION_CAPACITY, loadFlags } from './load-flags.js';
 import { scenarios, type ScenarioName } from './scenarios.js';
 
 export { OptionsError, parseDuration } from './cli-flags.js';
@@ -141,10 +141,14 @@ export function parseCommandLine(argv: readonly string[]): { options: LoadOption
 }
 
 const text = (given: Given, name: string): string | undefined => (typeof given[name] === 'string' ? given[name] : undefined);
+const sizeFrom = (given: Given, name: string): number | undefined => {
+  const value = text(given, name);
+  return value === undefined ? undefined : parseNumber(value, `--${name}`);
+};
 
 /** --seating with its size flags; a size flag alone adjusts the preset's (or default) seating. */
 function seatingFrom(given: Given, scenario: ScenarioName | undefined): Seating | undefined {
-  const [kind, rows, seatsPerRow, capacity] = [text(given, 'seating'), sizeFrom(text(given, 'rows'), '--rows'), sizeFrom(text(given, 'seats-per-row'), '--seats-per-row'), sizeFrom(text(given, 'capacity'), '--capacity')];
+  const [kind, rows, seatsPerRow, capacity] = [text(given, 'seating'), sizeFrom(given, 'rows'), sizeFrom(given, 'seats-per-row'), sizeFrom(given, 'capacity')];
   if (kind === undefined && rows === undefined && seatsPerRow === undefined && capacity === undefined) return undefined;
   const base = (scenario ? scenarios[scenario].options.seating : undefined) ?? defaultOptions().seating;
   const type = kind === undefined ? (capacity !== undefined ? 'general' : rows !== undefined || seatsPerRow !== undefined ? 'reserved' : base.type) : oneOfSeating(kind);
