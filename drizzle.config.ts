@@ -1,4 +1,5 @@
 import { defineConfig } from 'drizzle-kit';
+import { config } from './lib/config.js';
 
 export default defineConfig({
   dialect: 'postgresql',
@@ -6,5 +7,5 @@ export default defineConfig({
   out: './db/migrations',
   // drizzle-kit only looks at `public` unless told otherwise.
   schemaFilter: ['identity', 'catalog', 'booking', 'payments', 'ticketing', 'readmodel', 'coordinator'],
-  dbCredentials: { url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice' },
+  dbCredentials: { url: config().DATABASE_URL },
 });

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /**
  * The card processor behind the payment activities. Boxoffice ships a simulated one whose behaviour
  * the payment token chooses (shared/API.md); a real processor implements the same interface.
@@ -37,8 +39,6 @@ export interface SimulationKnobs {
   random?: () => number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
   const random = knobs.random ?? Math.random;
   const flakyAttempts = new Map<string, number>();
@@ -46,7 +46,7 @@ export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
   const reference = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${(++sequence).toString(36)}`;
 
   async function common(): Promise<void> {
-    if (knobs.latencyMs > 0) await sleep(knobs.latencyMs);
+    if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
     if (knobs.failureRate > 0 && random() < knobs.failureRate) throw new GatewayUnavailableError('Simulated gateway outage');
   }
 
@@ -64,7 +64,7 @@ export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
           break;
         }
         case 'tok_slow':
-          await sleep(knobs.slowMs ?? 2000);
+          await delay(knobs.slowMs ?? 2000);
           break;
         case 'tok_visa':
           break;

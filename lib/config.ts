@@ -6,12 +6,15 @@ import { z } from 'zod';
  */
 const durationMs = z.coerce.number().int().positive();
 
+/** The local development database, as the owner; tools that need a database of their own derive theirs from it. */
+export const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/boxoffice';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Owner connection: migrations, seeding, test setup. Services connect as their own roles. */
-  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/boxoffice'),
+  DATABASE_URL: z.url().default(defaultDatabaseUrl),
   /**
    * Per-service connections; each defaults to DATABASE_URL with the service's own role as user.
    * BOOKING_, PAYMENTS_ and TICKETING_DATABASE_URL also say where that service's data lives: point

@@ -11,16 +11,19 @@ export interface MemoryReport {
   maxRssBytes?: number;
 }
 
-/** The API process's resident memory, from its Prometheus endpoint (prom-client's default metric). */
-export async function apiResidentBytes(api: ApiClient): Promise<number | undefined> {
+/** One unlabelled sample from the API's Prometheus endpoint; undefined when it is not there. */
+export async function apiMetric(api: ApiClient, name: string): Promise<number | undefined> {
   try {
     const answer = await api.request<string>('GET', '/metrics', { timeoutMs: 5000 });
-    const match = typeof answer.body === 'string' ? /^process_resident_memory_bytes\s+(\d+(?:\.\d+)?(?:e\+?\d+)?)$/m.exec(answer.body) : null;
+    const match = typeof answer.body === 'string' ? new RegExp(`^${name}\\s+([0-9.e+-]+)$`, 'm').exec(answer.body) : null;
     return match?.[1] ? Number(match[1]) : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** The API process's resident memory (prom-client's default metric). */
+export const apiResidentBytes = (api: ApiClient): Promise<number | undefined> => apiMetric(api, 'process_resident_memory_bytes');
 
 /** Samples the API's RSS every `everyMs` until stopped; a missing endpoint just leaves no samples. */
 export function sampleApiMemory(api: ApiClient, now: () => number, everyMs = 1000): { stop(): Promise<MemoryReport> } {

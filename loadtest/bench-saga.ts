@@ -6,57 +6,50 @@
  * Prints figures; asserts nothing. Loopback only; bounded in count and time.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
+import type { ErrorBody, Reservation } from '../api/contract/index.js';
+import { allSeatIds } from '../lib/seating.js';
+import { createEvent, register } from './api.js';
+import { baseUrlFlag, settingsFromCommandLine, wholeNumberFlag, type Flag } from './cli-flags.js';
+import { ApiClient } from './http-client.js';
 
-const { values } = parseArgs({
-  options: {
-    'base-url': { type: 'string', default: 'http://localhost:3000' },
-    sequential: { type: 'string', default: '100' },
-    clients: { type: 'string', default: '20' },
-    seconds: { type: 'string', default: '10' },
-  },
-});
-const baseUrl = values['base-url'].replace(/\/+$/, '');
-const sequential = Number(values.sequential);
-const clients = Number(values.clients);
-const seconds = Number(values.seconds);
-
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
+interface BenchSettings {
+  baseUrl: string;
+  sequential: number;
+  clients: number;
+  seconds: number;
 }
 
-async function register(role: 'customer' | 'organizer'): Promise<string> {
-  const result = await call<{ token: string }>('POST', '/api/auth/register', { email: `bench-${role}-${randomUUID()}@example.test`, password: 'benchmark password', name: 'Bench', role });
-  if (result.status !== 201) throw new Error(`register: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body.token;
+const defaults: BenchSettings = { baseUrl: 'http://localhost:3000', sequential: 100, clients: 20, seconds: 10 };
+const flags: readonly Flag<BenchSettings>[] = [
+  baseUrlFlag('base-url', 'baseUrl', 'API to drive'),
+  wholeNumberFlag('sequential', 'sequential', { min: 1, max: 2000 }, 'uncontended bookings, one after the other'),
+  wholeNumberFlag('clients', 'clients', { min: 1, max: 500 }, 'concurrent clients of the throughput figure'),
+  wholeNumberFlag('seconds', 'seconds', { min: 1, max: 600 }, 'length of the throughput figure'),
+];
+
+const settings = settingsFromCommandLine(flags, defaults, 'Usage: npm run bench:saga -- [options]\n\nUncontended booking latency and concurrent throughput of a running stack.');
+const { baseUrl, sequential, clients, seconds } = settings;
+const api = new ApiClient(baseUrl, { maxSockets: clients + 2, timeoutMs: 60_000 });
+
+async function newAccount(role: 'customer' | 'organizer'): Promise<string> {
+  return (await register(api, { email: `bench-${role}-${randomUUID()}@example.test`, password: 'benchmark password', name: 'Bench', role })).token;
 }
 
 async function createRoom(organizer: string): Promise<string> {
-  const result = await call<{ id: string }>(
-    'POST',
-    '/api/events',
-    { name: `Benchmark ${new Date().toISOString()}`, venue: 'Bench hall', startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), priceCents: 1000, seating: { type: 'reserved', rows: 26, seatsPerRow: 100 } },
-    organizer,
-  );
-  if (result.status !== 201) throw new Error(`create event: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body.id;
+  const event = await createEvent(api, organizer, { name: `Benchmark ${new Date().toISOString()}`, venue: 'Bench hall', inDays: 7, priceCents: 1000, seating: { type: 'reserved', rows: 26, seatsPerRow: 100 } });
+  return event.id;
 }
 
-const seatNames = Array.from({ length: 26 * 100 }, (_, i) => `${String.fromCharCode(65 + Math.floor(i / 100))}-${(i % 100) + 1}`);
+const seatNames = allSeatIds({ type: 'reserved', rows: 26, seatsPerRow: 100 });
 
 function summary(histogram: hdr.Histogram): string {
   const ms = (value: number) => `${(value / 1000).toFixed(1)} ms`;
   return `p50 ${ms(histogram.getValueAtPercentile(50))}, p90 ${ms(histogram.getValueAtPercentile(90))}, p99 ${ms(histogram.getValueAtPercentile(99))}, max ${ms(histogram.maxValue)}, mean ${ms(histogram.mean)}`;
 }
 
-const organizer = await register('organizer');
-const customer = await register('customer');
+const organizer = await newAccount('organizer');
+const customer = await newAccount('customer');
 const eventId = await createRoom(organizer);
 let nextSeat = 0;
 
@@ -64,7 +57,7 @@ async function bookOne(token: string): Promise<{ micros: number; status: number 
   const seat = seatNames[nextSeat++];
   if (!seat) throw new Error('the benchmark room is full');
   const started = process.hrtime.bigint();
-  const result = await call('POST', '/api/reservations', { eventId, seats: [seat], paymentToken: 'tok_visa' }, token);
+  const result = await api.post<Reservation | ErrorBody>('/api/reservations', { eventId, seats: [seat], paymentToken: 'tok_visa' }, token);
   return { micros: Number((process.hrtime.bigint() - started) / 1000n), status: result.status };
 }
 
@@ -80,7 +73,7 @@ for (let i = 0; i < sequential; i++) {
 console.log(`Uncontended booking, ${sequential} sequential (seat-lock, payment, ticket, confirm; answered 201): ${summary(single)}`);
 
 const concurrent = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-const tokens = await Promise.all(Array.from({ length: clients }, () => register('customer')));
+const tokens = await Promise.all(Array.from({ length: clients }, () => newAccount('customer')));
 const deadline = Date.now() + seconds * 1000;
 let confirmed = 0;
 let other = 0;
@@ -97,3 +90,4 @@ await Promise.all(
 );
 const elapsed = (Date.now() - started) / 1000;
 console.log(`${clients} concurrent clients for ${elapsed.toFixed(1)} s: ${(confirmed / elapsed).toFixed(1)} confirmed bookings/s (${confirmed} confirmed, ${other} other); latency ${summary(concurrent)}`);
+api.close();

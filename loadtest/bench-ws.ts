@@ -11,67 +11,84 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import postgres from 'postgres';
 import { WebSocket } from 'ws';
+import type { ErrorBody, Reservation } from '../api/contract/index.js';
+import { config } from '../lib/config.js';
+import { pollUntil, PollTimeoutError } from '../lib/poll.js';
+import { allSeatIds } from '../lib/seating.js';
+import { apiMetric } from './api-memory.js';
+import { createEvent, register } from './api.js';
+import { baseUrlFlag, settingsFromCommandLine, textFlag, wholeNumberFlag, type Flag } from './cli-flags.js';
+import { ApiClient } from './http-client.js';
 
-const { values } = parseArgs({
-  options: {
-    'base-url': { type: 'string', default: process.env.BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
-    'database-url': { type: 'string', default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice' },
-    clients: { type: 'string', default: '1000' },
-    bookings: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '20' },
-    steps: { type: 'string', default: '250,500,1000,2000,4000,8000' },
-    'step-bookings': { type: 'string', default: '60' },
-    'max-seconds': { type: 'string', default: '420' },
-  },
-});
-const baseUrl = values['base-url'].replace(/\/+$/, '');
-const host = new URL(baseUrl).hostname;
-if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error(`bench:ws runs against loopback only, not ${host}`);
-const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws`;
-const clientsForLatency = Number(values.clients);
-const burstBookings = Number(values.bookings);
-const concurrency = Number(values.concurrency);
-const steps = values.steps.split(',').map(Number);
-const stepBookings = Number(values['step-bookings']);
-const deadline = Date.now() + Number(values['max-seconds']) * 1000;
-const P99_LIMIT_MS = 200;
-
-const sql = postgres(values['database-url'], { max: 2, onnotice: () => {} });
-const now = () => performance.timeOrigin + performance.now();
-
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+interface BenchSettings {
+  baseUrl: string;
+  databaseUrl: string;
+  clients: number;
+  bookings: number;
+  concurrency: number;
+  steps: string;
+  stepBookings: number;
+  maxSeconds: number;
 }
 
-async function register(role: 'customer' | 'organizer'): Promise<string> {
-  const result = await call<{ token: string }>('POST', '/api/auth/register', { email: `bench-ws-${role}-${randomUUID()}@example.test`, password: 'benchmark password', name: 'Bench', role });
-  if (result.status !== 201) throw new Error(`register: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body.token;
+const defaults: BenchSettings = {
+  baseUrl: process.env.BASE_URL ?? `http://127.0.0.1:${config().PORT}`,
+  databaseUrl: config().DATABASE_URL,
+  clients: 1000,
+  bookings: 200,
+  concurrency: 20,
+  steps: '250,500,1000,2000,4000,8000',
+  stepBookings: 60,
+  maxSeconds: 420,
+};
+const flags: readonly Flag<BenchSettings>[] = [
+  {
+    ...baseUrlFlag<BenchSettings>('base-url', 'baseUrl', 'API to measure, on loopback ($BASE_URL, or $PORT)'),
+    check: ({ baseUrl }) => {
+      const host = URL.canParse(baseUrl) ? new URL(baseUrl).hostname : baseUrl;
+      return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host) ? undefined : `--base-url: bench:ws runs against loopback only, not ${host}`;
+    },
+  },
+  textFlag('database-url', 'databaseUrl', 'URL', 'owner connection, to read when each change was committed ($DATABASE_URL)'),
+  wholeNumberFlag('clients', 'clients', { min: 1, max: 20_000 }, 'subscribed sockets of the latency figure'),
+  wholeNumberFlag('bookings', 'bookings', { min: 1, max: 2600 }, 'bookings of the latency burst'),
+  wholeNumberFlag('concurrency', 'concurrency', { min: 1, max: 500 }, 'bookings in flight at once'),
+  {
+    ...textFlag<BenchSettings>('steps', 'steps', 'N,N,...', 'subscribed sockets of each step-up'),
+    check: ({ steps }) => (steps.split(',').every((step) => /^\d+$/.test(step.trim()) && Number(step) > 0) ? undefined : `--steps ${steps}: write whole numbers separated by commas`),
+  },
+  wholeNumberFlag('step-bookings', 'stepBookings', { min: 1, max: 2600 }, 'bookings of each step'),
+  wholeNumberFlag('max-seconds', 'maxSeconds', { min: 1, max: 7200 }, 'no new step starts after this'),
+];
+
+const settings = settingsFromCommandLine(flags, defaults, 'Usage: npm run bench:ws -- [options]\n\nChange-to-screen latency of the live seat map, and how many sockets one API process serves.');
+const { baseUrl, concurrency, stepBookings } = settings;
+const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws`;
+const clientsForLatency = settings.clients;
+const burstBookings = settings.bookings;
+const steps = settings.steps.split(',').map(Number);
+const deadline = Date.now() + settings.maxSeconds * 1000;
+const P99_LIMIT_MS = 200;
+
+const sql = postgres(settings.databaseUrl, { max: 2, onnotice: () => {} });
+const api = new ApiClient(baseUrl, { maxSockets: concurrency + 4, timeoutMs: 60_000 });
+const now = () => performance.timeOrigin + performance.now();
+
+async function newAccount(role: 'customer' | 'organizer'): Promise<string> {
+  return (await register(api, { email: `bench-ws-${role}-${randomUUID()}@example.test`, password: 'benchmark password', name: 'Bench', role })).token;
 }
 
 const ROWS = 26;
 const SEATS_PER_ROW = 100;
 async function createRoom(organizer: string, label: string): Promise<string> {
-  const result = await call<{ id: string }>(
-    'POST',
-    '/api/events',
-    { name: `WS bench ${label} ${new Date().toISOString()}`, venue: 'Bench hall', startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), priceCents: 1000, seating: { type: 'reserved', rows: ROWS, seatsPerRow: SEATS_PER_ROW } },
-    organizer,
-  );
-  if (result.status !== 201) throw new Error(`create event: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body.id;
+  const event = await createEvent(api, organizer, { name: `WS bench ${label} ${new Date().toISOString()}`, venue: 'Bench hall', inDays: 7, priceCents: 1000, seating: { type: 'reserved', rows: ROWS, seatsPerRow: SEATS_PER_ROW } });
+  return event.id;
 }
-const seatNames = Array.from({ length: ROWS * SEATS_PER_ROW }, (_, i) => `${String.fromCharCode(65 + Math.floor(i / SEATS_PER_ROW))}-${(i % SEATS_PER_ROW) + 1}`);
+const seatNames = allSeatIds({ type: 'reserved', rows: ROWS, seatsPerRow: SEATS_PER_ROW });
 
 /** What the subscribed sockets saw of one event: when each version arrived, at every socket. */
 class Audience {
@@ -119,15 +136,15 @@ class Audience {
     });
   }
 
-  /** Waits until every socket has the read model's current version (or gives up after 30 s). */
+  /** Waits until every socket has the read model's current version (or gives up after 30 s: the figures show what arrived). */
   async settle(): Promise<void> {
-    const until = Date.now() + 30_000;
-    for (;;) {
+    const everySocketHasIt = async () => {
       const [row] = await sql<{ version: string }[]>`SELECT version::text FROM readmodel.event_availability WHERE event_id = ${this.eventId}`;
-      const target = Number(row?.version ?? 0);
-      if ((this.arrivals.get(target)?.length ?? 0) >= this.sockets.length || Date.now() > until) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return (this.arrivals.get(Number(row?.version ?? 0))?.length ?? 0) >= this.sockets.length || undefined;
+    };
+    await pollUntil(everySocketHasIt, { timeoutMs: 30_000, intervalMs: 100, what: 'every socket to see the last version' }).catch((error: unknown) => {
+      if (!(error instanceof PollTimeoutError)) throw error;
+    });
   }
 
   /**
@@ -182,7 +199,7 @@ async function burst(eventId: string, customers: string[], count: number): Promi
         issued++;
         const seat = seatNames[nextSeat++ % seatNames.length];
         const token = customers[worker % customers.length] ?? '';
-        const result = await call('POST', '/api/reservations', { eventId, seats: [seat], paymentToken: 'tok_visa' }, token);
+        const result = await api.post<Reservation | ErrorBody>('/api/reservations', { eventId, seats: [seat], paymentToken: 'tok_visa' }, token);
         if (result.status === 201) confirmed++;
         else other++;
       }
@@ -191,21 +208,15 @@ async function burst(eventId: string, customers: string[], count: number): Promi
   return { confirmed, other, seconds: (Date.now() - started) / 1000 };
 }
 
-/** One sample from the API's /metrics (undefined when it is not there). */
-async function apiMetric(name: string): Promise<number | undefined> {
-  const response = await fetch(`${baseUrl}/metrics`).catch(() => undefined);
-  const text = response?.ok ? await response.text() : '';
-  const match = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-  return match?.[1] ? Number(match[1]) : undefined;
-}
-const apiMemoryMiB = async () => ((await apiMetric('process_resident_memory_bytes')) ?? NaN) / 1024 / 1024;
+const metric = (name: string) => apiMetric(api, name);
+const apiMemoryMiB = async () => ((await metric('process_resident_memory_bytes')) ?? NaN) / 1024 / 1024;
 
 /** The API's own time to hand one message to every socket (live_feed_relay_seconds), mean over a span. */
 async function relayClock(): Promise<() => Promise<number>> {
-  const [sum, count] = [(await apiMetric('live_feed_relay_seconds_sum')) ?? 0, (await apiMetric('live_feed_relay_seconds_count')) ?? 0];
+  const [sum, count] = [(await metric('live_feed_relay_seconds_sum')) ?? 0, (await metric('live_feed_relay_seconds_count')) ?? 0];
   return async () => {
-    const messages = ((await apiMetric('live_feed_relay_seconds_count')) ?? 0) - count;
-    return messages > 0 ? ((((await apiMetric('live_feed_relay_seconds_sum')) ?? 0) - sum) / messages) * 1000 : NaN;
+    const messages = ((await metric('live_feed_relay_seconds_count')) ?? 0) - count;
+    return messages > 0 ? ((((await metric('live_feed_relay_seconds_sum')) ?? 0) - sum) / messages) * 1000 : NaN;
   };
 }
 
@@ -229,13 +240,13 @@ async function measure(clients: number, bookings: number, organizer: string, cus
   const { deliveries: histogram, firstArrival, fanOut } = await audience.latencies();
   audience.close();
   // Let the API notice the closed sockets before the next step.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await delay(1000);
   return { histogram, firstArrival, fanOut, relayMs, load, openSeconds, gaps: audience.gaps, messages: audience.arrivals.size, memoryBefore, memoryAfter };
 }
 
 try {
-  const organizer = await register('organizer');
-  const customers = await Promise.all(Array.from({ length: concurrency }, () => register('customer')));
+  const organizer = await newAccount('organizer');
+  const customers = await Promise.all(Array.from({ length: concurrency }, () => newAccount('customer')));
   // Warm-up: the first workflows and connections cost more than what we measure.
   await measure(10, 10, organizer, customers, 'warm-up');
 
@@ -270,5 +281,6 @@ try {
   }
   console.log(`\n   Largest tested number of subscribed clients with p99 < ${P99_LIMIT_MS} ms: ${largestWithinLimit || 'none'}${largestWithinLimit === steps.at(-1) ? ' (the last step: the real limit is higher)' : ''}`);
 } finally {
+  api.close();
   await sql.end({ timeout: 5 });
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodeOf, TransportError, type ApiAnswer, type ApiErrorBody } from './http-client.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Cancellation, ErrorBody, PendingReservation, Reservation } from '../api/contract/index.js';
+import { reservationWorkflowId } from '../lib/reservations.js';
+import { errorCodeOf, errorDetails, isErrorBody, TransportError } from './http-client.js';
 import type { RunEvent } from './ledger.js';
 import { outcomeOfStatus, type Outcome, type RequestRecord } from './records.js';
 import type { Customer, RunContext } from './run-context.js';
@@ -19,13 +22,12 @@ export interface BookingPlan {
   sameRequest?: 'keyed' | 'unkeyed';
 }
 
-interface ReservationBody {
-  id?: string;
-  status?: string;
-  failureReason?: string;
-  seats?: string[];
-  units?: string[];
-  quantity?: number;
+/** POST /api/reservations, /pay and GET /api/reservations/:id: the reservation (200/201), pending (202), or an error. */
+export type ReservationAnswer = { status: number; body: Reservation | PendingReservation | ErrorBody };
+
+/** The reservation of a 2xx answer; a pending one has only its id, status and workflow. */
+export function reservationIn(answer: ReservationAnswer): Partial<Reservation> | undefined {
+  return answer.status >= 200 && answer.status < 300 && !isErrorBody(answer.body) ? answer.body : undefined;
 }
 
 type Final = { outcome: Outcome; status: number; errorCode?: string; reservationId?: string; seatIds?: string[]; takenSeats?: string[] };
@@ -36,7 +38,6 @@ export interface Booked {
   takenSeats: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Transport retries of the same keyed request, to learn the outcome of an answer that was lost. */
 const RESEND_ATTEMPTS = 2;
 
@@ -61,11 +62,11 @@ export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> 
     ...(plan.respondAsync ? { Prefer: 'respond-async' } : {}),
   };
 
-  const post = async (): Promise<ApiAnswer<ReservationBody & ApiErrorBody> | TransportError> => {
+  const post = async (): Promise<ReservationAnswer | TransportError> => {
     for (let attempt = 0; ; attempt++) {
       calls++;
       try {
-        return await run.api.post<ReservationBody & ApiErrorBody>('/api/reservations', body, plan.customer.token, headers);
+        return await run.api.post<Reservation | PendingReservation | ErrorBody>('/api/reservations', body, plan.customer.token, headers);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         if (!plan.idempotencyKey || attempt >= RESEND_ATTEMPTS) return error;
@@ -77,16 +78,16 @@ export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> 
   const answer = await post();
   if (answer instanceof TransportError) {
     final = { outcome: 'failed', status: 0, errorCode: answer.code };
-  } else if (answer.status === 202 || (answer.status === 201 && answer.body.status === 'held')) {
-    const reservationId = answer.body.id ?? '';
-    let settled = { status: answer.status, body: answer.body };
+  } else if (answer.status === 202 || (answer.status === 201 && reservationIn(answer)?.status === 'held')) {
+    const reservationId = reservationIn(answer)?.id ?? '';
+    let settled: ReservationAnswer = answer;
     if (answer.status === 202) {
       answeredPending = true;
       const followed = await follow(run, reservationId, plan.customer.token, plan.holdThenPay ? ['pending'] : ['pending', 'held']);
       calls += followed.calls;
       settled = followed.answer;
     }
-    if (plan.holdThenPay && settled.body.status === 'held') {
+    if (plan.holdThenPay && reservationIn(settled)?.status === 'held') {
       holdMs = run.now() - start;
       const paid = await pay(run, reservationId, plan);
       calls += paid.calls;
@@ -94,7 +95,7 @@ export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> 
     }
     final = finalOf(settled, reservationId);
   } else {
-    final = finalOf(answer, answer.body.id ?? answer.body.details?.reservation?.id);
+    final = finalOf(answer, reservationIn(answer)?.id ?? errorDetails(answer.body).reservation?.id);
   }
 
   const end = run.now();
@@ -125,13 +126,14 @@ export async function book(run: RunContext, plan: BookingPlan): Promise<Booked> 
 }
 
 /** A settled answer (201, 200, 4xx, 5xx, or a polled reservation) → the outcome. */
-function finalOf(answer: { status: number; body: ReservationBody & ApiErrorBody }, reservationId: string | undefined): Final {
+function finalOf(answer: ReservationAnswer, reservationId: string | undefined): Final {
   const id = reservationId ? { reservationId } : {};
-  const seatIds = answer.body.seats ?? answer.body.units;
-  if (answer.status === 200 || answer.status === 201 || answer.status === 202) {
-    return { ...outcomeOfStatus(answer.body.status ?? 'pending', answer.body.failureReason), status: answer.status, ...id, ...(seatIds ? { seatIds } : {}) };
+  const reservation = reservationIn(answer);
+  if (reservation && answer.status <= 202) {
+    const seatIds = reservation.seats ?? reservation.units;
+    return { ...outcomeOfStatus(reservation.status ?? 'pending', reservation.failureReason), status: answer.status, ...id, ...(seatIds ? { seatIds } : {}) };
   }
-  const takenSeats = answer.body.details?.seats;
+  const takenSeats = errorDetails(answer.body).seats;
   return { outcome: 'failed', status: answer.status, errorCode: errorCodeOf(answer), ...id, ...(takenSeats ? { takenSeats } : {}) };
 }
 
@@ -142,24 +144,25 @@ export async function follow(
   token: string,
   waitWhile: readonly string[],
   timeoutMs = run.options.pendingTimeoutMs,
-): Promise<{ answer: { status: number; body: ReservationBody & ApiErrorBody }; calls: number }> {
+): Promise<{ answer: ReservationAnswer; calls: number }> {
   const deadline = run.now() + timeoutMs;
   let calls = 0;
-  let delay = 100;
-  let last: { status: number; body: ReservationBody & ApiErrorBody } = { status: 202, body: { id: reservationId, status: 'pending' } };
+  let waitMs = 100;
+  let last: ReservationAnswer = { status: 202, body: { id: reservationId, status: 'pending', workflowId: reservationWorkflowId(reservationId) } };
   while (run.now() < deadline) {
-    await sleep(delay);
-    delay = Math.min(delay * 1.5, 1000);
+    await delay(waitMs);
+    waitMs = Math.min(waitMs * 1.5, 1000);
     calls++;
     try {
-      const answer = await run.api.get<ReservationBody & ApiErrorBody>(`/api/reservations/${reservationId}`, token);
-      if (answer.status !== 200) {
+      const answer = await run.api.get<Reservation | ErrorBody>(`/api/reservations/${reservationId}`, token);
+      const reservation = reservationIn(answer);
+      if (answer.status !== 200 || !reservation) {
         // 404 while the workflow has not written anything yet is possible only for an instant; keep asking.
         if (answer.status >= 500 || answer.status === 404) continue;
         return { answer, calls };
       }
       last = { status: 202, body: answer.body };
-      if (!waitWhile.includes(answer.body.status ?? 'pending')) return { answer: { status: 200, body: answer.body }, calls };
+      if (!waitWhile.includes(reservation.status ?? 'pending')) return { answer: { status: 200, body: answer.body }, calls };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
     }
@@ -168,9 +171,9 @@ export async function follow(
 }
 
 /** POST /pay; when its answer is lost, the reservation is followed until it ends. */
-async function pay(run: RunContext, reservationId: string, plan: BookingPlan): Promise<{ answer: { status: number; body: ReservationBody & ApiErrorBody }; calls: number }> {
+async function pay(run: RunContext, reservationId: string, plan: BookingPlan): Promise<{ answer: ReservationAnswer; calls: number }> {
   try {
-    const answer = await run.api.post<ReservationBody & ApiErrorBody>(`/api/reservations/${reservationId}/pay`, { paymentToken: plan.paymentToken }, plan.customer.token);
+    const answer = await run.api.post<Reservation | ErrorBody>(`/api/reservations/${reservationId}/pay`, { paymentToken: plan.paymentToken }, plan.customer.token);
     return { answer, calls: 1 };
   } catch (error) {
     if (!(error instanceof TransportError)) throw error;
@@ -185,9 +188,9 @@ export async function cancel(run: RunContext, booking: { reservationId: string; 
   let status = 0;
   let errorCode: string | undefined;
   try {
-    const answer = await run.api.post<{ status?: string } & ApiErrorBody>(`/api/reservations/${booking.reservationId}/cancel`, {}, customer.token);
+    const answer = await run.api.post<Cancellation | ErrorBody>(`/api/reservations/${booking.reservationId}/cancel`, {}, customer.token);
     status = answer.status;
-    if (answer.status !== 200 || answer.body.status !== 'cancelled') errorCode = errorCodeOf(answer);
+    if (answer.status !== 200 || isErrorBody(answer.body) || answer.body.status !== 'cancelled') errorCode = errorCodeOf(answer);
   } catch (error) {
     if (!(error instanceof TransportError)) throw error;
     errorCode = error.code;

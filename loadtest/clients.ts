@@ -1,8 +1,9 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { seatStates } from './api.js';
 import { book, cancel, newIdempotencyKey, type BookingPlan } from './booking.js';
 import type { RunEvent } from './ledger.js';
 import type { Customer, RunContext } from './run-context.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A client that finds nothing to book waits this long before looking again. */
 const IDLE_WAIT_MS = 25;
 /** How often one view may re-read the seat map when it believes nothing is free. */
@@ -20,7 +21,7 @@ export async function runClosedClients(run: RunContext): Promise<void> {
   await Promise.all(
     Array.from({ length: run.options.connections }, async (_, connection) => {
       for (let i = 0; i < MAX_ITERATIONS && !run.stopping; i++) {
-        if ((await step(run, connection)) === 'idle') await sleep(IDLE_WAIT_MS);
+        if ((await step(run, connection)) === 'idle') await delay(IDLE_WAIT_MS);
       }
     }),
   );
@@ -48,7 +49,7 @@ export async function runOpenArrivals(run: RunContext): Promise<void> {
       const task: Promise<unknown> = step(run, arrival++).finally(() => running.delete(task));
       running.add(task);
     }
-    await sleep(Math.max(1, Math.min(20, due - run.now())));
+    await delay(Math.max(1, Math.min(20, due - run.now())));
   }
   await Promise.all(running);
 }
@@ -132,14 +133,10 @@ async function pickSeats(run: RunContext, customer: Customer, event: RunEvent, w
   const first = pick();
   if (first) return first;
   // Nothing free as far as this client knows: look at the seat map again, as a browser would.
-  await view.refresh(() => seatMap(run, event.id), run.now(), SEAT_MAP_REFRESH_MS);
+  await view.refresh(() => seatStates(run.api, event.id), run.now(), SEAT_MAP_REFRESH_MS);
   return pick();
 }
 
-async function seatMap(run: RunContext, eventId: string): Promise<{ id: string; status: string }[]> {
-  const answer = await run.api.get<{ seats?: { id: string; status: string }[] }>(`/api/events/${eventId}/seats`);
-  return answer.status === 200 ? (answer.body.seats ?? []) : [];
-}
 
 /** Events not sold out and not deleted, in a random order; short-lived ones get their share first when picked. */
 function eventsToTry(run: RunContext): RunEvent[] {

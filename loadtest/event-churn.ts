@@ -1,3 +1,5 @@
+import type { ErrorBody, EventCancelling } from '../api/contract/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Seating } from '../lib/seating.js';
 import { errorCodeOf, TransportError } from './http-client.js';
 import type { RunEvent } from './ledger.js';
@@ -8,8 +10,6 @@ import { createEvent, newRunEvent } from './setup.js';
 const CREATE_EVERY_MS = 1000;
 const LIFETIME_MS = 1500;
 const MAX_EVENTS = 200;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Small rooms: they should see bookings, holds and sales before they are deleted. */
 const ephemeralSeating = (main: Seating): Seating => (main.type === 'reserved' ? { type: 'reserved', rows: 4, seatsPerRow: 10 } : { type: 'general', capacity: 50 });
@@ -44,7 +44,7 @@ export async function runEventChurn(run: RunContext, runId: string): Promise<voi
 
 async function sleepUnlessStopping(run: RunContext, ms: number): Promise<void> {
   const until = run.now() + ms;
-  for (let i = 0; i < 10_000 && !run.stopping && run.now() < until; i++) await sleep(Math.min(50, Math.max(1, until - run.now())));
+  for (let i = 0; i < 10_000 && !run.stopping && run.now() < until; i++) await delay(Math.min(50, Math.max(1, until - run.now())));
 }
 
 async function createEphemeral(run: RunContext, runId: string, n: number): Promise<RunEvent | undefined> {
@@ -72,7 +72,7 @@ async function deleteEvent(run: RunContext, event: RunEvent): Promise<void> {
   let status = 0;
   let errorCode: string | undefined;
   try {
-    const answer = await run.api.request<unknown>('DELETE', `/api/events/${event.id}`, { token: run.organizer.token });
+    const answer = await run.api.delete<EventCancelling | ErrorBody>(`/api/events/${event.id}`, run.organizer.token);
     status = answer.status;
     if (answer.status !== 202) errorCode = errorCodeOf(answer);
   } catch (error) {

@@ -6,7 +6,9 @@ import { Client, Connection } from '@temporalio/client';
 import { connectStoresAsOwner, storeSqls, type StoreHandles } from '../db/client.js';
 import type { InvariantStores } from '../db/invariants.js';
 import { dropScratchDatabase } from '../db/migrate.js';
-import { distinctStoreOwnerUrls, loadConfig, type Config } from '../lib/config.js';
+import { defaultDatabaseUrl, distinctStoreOwnerUrls, loadConfig, type Config } from '../lib/config.js';
+import { pollUntil } from '../lib/poll.js';
+import { ApiClient, TransportError } from './http-client.js';
 
 /**
  * A whole stack of its own for an experiment: `dist/scripts/dev-stack.js` (Temporal dev server,
@@ -27,7 +29,13 @@ export interface ExperimentStack {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
 
 export function experimentEnv(name: string, ports: { api: number; temporal: number; ui: number }, extra: Record<string, string> = {}): Record<string, string> {
-  const database = (suffix: string, role: string) => `postgres://${role}@127.0.0.1:5432/boxoffice_experiment_${name}${suffix}`;
+  // Beside the development database, on the same server: boxoffice_experiment_<name>[_<service>].
+  const database = (suffix: string, role: string) => {
+    const url = new URL(defaultDatabaseUrl);
+    url.username = role;
+    url.pathname = `${url.pathname}_experiment_${name}${suffix}`;
+    return url.toString();
+  };
   return {
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
@@ -42,18 +50,24 @@ export function experimentEnv(name: string, ports: { api: number; temporal: numb
   };
 }
 
-async function waitForReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the experiment stack exited (code ${child.exitCode}) before it was ready`);
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+async function waitForReady(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const api = new ApiClient(baseUrl, { maxSockets: 1, timeoutMs: 2000 });
+  try {
+    await pollUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the experiment stack exited (code ${child.exitCode}) before it was ready`);
+        try {
+          return (await api.get<unknown>('/readyz')).status === 200 || undefined;
+        } catch (error) {
+          if (error instanceof TransportError) return undefined; // not up yet
+          throw error;
+        }
+      },
+      { timeoutMs, intervalMs: 300, what: `${baseUrl}/readyz to answer` },
+    );
+  } finally {
+    api.close();
   }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 /** Starts the stack on fresh databases; its output goes to .data/logs/experiment-<name>.log. */
@@ -74,7 +88,7 @@ export async function startExperimentStack(env: Record<string, string>, log: (li
     await exited;
   };
   try {
-    await waitForReady(`http://127.0.0.1:${cfg.PORT}/readyz`, child, 10 * 60_000);
+    await waitForReady(`http://127.0.0.1:${cfg.PORT}`, child, 10 * 60_000);
   } catch (error) {
     await stopChild();
     throw error;

@@ -11,12 +11,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import type { ErrorBody, Reservation } from '../api/contract/index.js';
 import { checkInvariants } from '../db/invariants.js';
+import { pollUntil } from '../lib/poll.js';
 import { reservationWorkflowId, type ReservationRequest, type ReservationSnapshot } from '../lib/reservations.js';
 import { experimentEnv, startExperimentStack, type ExperimentStack } from './experiment-stack.js';
-import { ApiClient } from './http-client.js';
+import { createEvent, login, register, seatStates } from './api.js';
+import { settingsFromCommandLine, textFlag, type Flag } from './cli-flags.js';
+import { ApiClient, isErrorBody } from './http-client.js';
 
 type Case = '2pc-after-prepare' | '2pc-after-decision' | 'saga-before-tickets';
 const cases: { name: Case; protocol: 'saga' | '2pc'; summary: string }[] = [
@@ -41,10 +45,10 @@ interface Outcome {
   invariants: string[];
 }
 
-const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'docs/experiments' } } });
+const flags: readonly Flag<{ outDir: string }>[] = [textFlag('out-dir', 'outDir', 'DIR', 'where faults.md and faults.json go')];
+const { outDir } = settingsFromCommandLine(flags, { outDir: 'docs/experiments' }, 'Usage: npm run experiment:faults -- [options]\n\nWhat a crash in the middle of a booking costs under each protocol.');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.error(`[faults] ${line}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startWorker(stack: ExperimentStack, taskQueue: string, script: string, extra: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [path.join(root, 'dist', script)], { cwd: root, env: { ...process.env, ...stack.env, TASK_QUEUE: taskQueue, ...extra }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -61,21 +65,12 @@ async function waitForLine(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
+const until = (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<true> =>
+  pollUntil(async () => (await check()) || undefined, { timeoutMs, intervalMs: 20, what });
 
 async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cases)[number], accounts: { organizer: string; customer: { id: string; token: string }; rival: string }): Promise<Outcome> {
-  const created = await api.post<{ id: string }>(
-    '/api/events',
-    { name: `Fault ${spec.name}`, venue: 'Fault hall', startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(), priceCents: 2000, seating: { type: 'reserved', rows: 2, seatsPerRow: 5 } },
-    accounts.organizer,
-  );
-  const eventId = created.body.id;
+  const created = await createEvent(api, accounts.organizer, { name: `Fault ${spec.name}`, venue: 'Fault hall', inDays: 30, priceCents: 2000, seating: { type: 'reserved', rows: 2, seatsPerRow: 5 } });
+  const eventId = created.id;
   // A first booking creates the inventory, so the crash hits a warm one.
   await api.post('/api/reservations', { eventId, seats: ['B-5'], paymentToken: 'tok_visa' }, accounts.customer.token, { 'Booking-Protocol': spec.protocol });
 
@@ -111,20 +106,20 @@ async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cas
     spec.protocol === '2pc'
       ? (await booking<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE gid LIKE ${`boxoffice:${reservationId}:%`}`)[0]?.n !== 0
       : (await booking<{ n: number }[]>`SELECT count(*)::int AS n FROM booking.seats WHERE reservation_id = ${reservationId} AND status = 'held'`)[0]?.n !== 0;
-  const seatFree = until(async () => !(await blocked()), 120_000).then(() => Date.now() - crashedAt);
+  const seatFree = until(async () => !(await blocked()), 120_000, `${spec.name}: the crashed booking's seat to be free`).then(() => Date.now() - crashedAt);
 
   // At once: a fresh worker takes the crashed one's queue, and a rival asks for the same seat.
   const successor = startWorker(stack, taskQueue, 'worker/main.js');
   const rivalStart = Date.now();
-  const rivalAnswer = api.post<{ error?: string }>('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, accounts.rival, { 'Booking-Protocol': spec.protocol });
-  const elsewhere = await api.post<{ status?: string }>('/api/reservations', { eventId, seats: ['B-1'], paymentToken: 'tok_visa' }, accounts.rival, { 'Booking-Protocol': spec.protocol });
+  const rivalAnswer = api.post<Reservation | ErrorBody>('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, accounts.rival, { 'Booking-Protocol': spec.protocol });
+  const elsewhere = await api.post<Reservation | ErrorBody>('/api/reservations', { eventId, seats: ['B-1'], paymentToken: 'tok_visa' }, accounts.rival, { 'Booking-Protocol': spec.protocol });
   const confirmedAt = Date.now();
-  if (elsewhere.body.status !== 'confirmed') throw new Error(`booking B-1 got ${elsewhere.status}`);
-  const seatMapStatus = async (seat: string) => (await api.get<{ seats: { id: string; status: string }[] }>(`/api/events/${eventId}/seats`)).body.seats.find((entry) => entry.id === seat)?.status;
-  await until(async () => (await seatMapStatus('B-1')) === 'sold', 120_000);
+  if (isErrorBody(elsewhere.body) || elsewhere.body.status !== 'confirmed') throw new Error(`booking B-1 got ${elsewhere.status}`);
+  const seatMapStatus = async (seat: string) => (await seatStates(api, eventId)).find((entry) => entry.id === seat)?.status;
+  await until(async () => (await seatMapStatus('B-1')) === 'sold', 120_000, `${spec.name}: B-1 sold on the seat map`);
   const readModelDelayMs = Date.now() - confirmedAt;
   const rival = await rivalAnswer;
-  const competitor = { status: rival.status, ...(rival.body.error ? { error: rival.body.error } : {}), tookMs: Date.now() - rivalStart };
+  const competitor = { status: rival.status, ...(isErrorBody(rival.body) ? { error: rival.body.error } : {}), tookMs: Date.now() - rivalStart };
   const result = (await handle.result()) as ReservationSnapshot;
   const endedAfterMs = Date.now() - crashedAt;
   const seatBlockedMs = await seatFree;
@@ -137,7 +132,7 @@ async function runCase(stack: ExperimentStack, api: ApiClient, spec: (typeof cas
   for (let round = 0; round < 100; round++) {
     invariants = (await checkInvariants(stack.storeSqls, { eventIds: [eventId], settled: true, readModel: true })).map((violation) => `${violation.rule}: ${violation.detail}`);
     if (invariants.length === 0) break;
-    await sleep(100);
+    await delay(100);
   }
   const outcome: Outcome = { case: spec.name, summary: spec.summary, seatBlockedMs, competitor, readModelDelayMs, crashed: { status: result.status, endedAfterMs }, invariants };
   log(`${spec.name}: ${JSON.stringify(outcome)}`);
@@ -166,17 +161,16 @@ const stack = await startExperimentStack(experimentEnv('faults', { api: 3320, te
 const api = new ApiClient(stack.baseUrl, { maxSockets: 8, timeoutMs: 120_000 });
 const outcomes: Outcome[] = [];
 try {
-  const login = async (email: string, password: string) => (await api.post<{ token: string; user: { id: string } }>('/api/auth/login', { email, password })).body;
-  const organizer = await login('organizer@boxoffice.test', 'organizer-password');
-  const customer = await login('customer@boxoffice.test', 'customer-password');
-  const rival = (await api.post<{ token: string }>('/api/auth/register', { email: `rival-${randomUUID().slice(0, 8)}@faults.test`, password: 'rival-password', name: 'Rival', role: 'customer' })).body;
+  const organizer = await login(api, { email: 'organizer@boxoffice.test', password: 'organizer-password' });
+  const customer = await login(api, { email: 'customer@boxoffice.test', password: 'customer-password' });
+  const rival = await register(api, { email: `rival-${randomUUID().slice(0, 8)}@faults.test`, password: 'rival-password', name: 'Rival', role: 'customer' });
   for (const spec of cases) outcomes.push(await runCase(stack, api, spec, { organizer: organizer.token, customer: { id: customer.user.id, token: customer.token }, rival: rival.token }));
 } finally {
   api.close();
   await stack.stop();
 }
-await mkdir(values['out-dir'], { recursive: true });
-await writeFile(path.join(values['out-dir'], 'faults.json'), JSON.stringify({ startedAt: started, outcomes }, null, 1));
-await writeFile(path.join(values['out-dir'], 'faults.md'), markdown(outcomes, started));
+await mkdir(outDir, { recursive: true });
+await writeFile(path.join(outDir, 'faults.json'), JSON.stringify({ startedAt: started, outcomes }, null, 1));
+await writeFile(path.join(outDir, 'faults.md'), markdown(outcomes, started));
 console.log(markdown(outcomes, started));
 process.exitCode = outcomes.every((outcome) => outcome.invariants.length === 0) ? 0 : 1;

@@ -1,16 +1,10 @@
 import http from 'node:http';
+import type { ErrorBody } from '../api/contract/index.js';
 
 export interface ApiAnswer<T> {
   status: number;
   body: T;
   location?: string;
-}
-
-/** Every error answer of the API: `{ error, message, details? }`. */
-export interface ApiErrorBody {
-  error?: string;
-  message?: string;
-  details?: { seats?: string[]; reservation?: { id?: string; status?: string } };
 }
 
 /** The request never got an HTTP answer: refused, reset, or no answer within the time limit. */
@@ -33,7 +27,8 @@ export interface RequestOptions {
 
 /**
  * A small JSON client over node:http with a keep-alive pool: much cheaper per request than fetch,
- * which matters when the load generator shares two cores with the system it measures.
+ * which matters when the load generator shares two cores with the system it measures. For the same
+ * reason answers are not parsed with the contract's zod schemas: `T` is the contract's type, trusted.
  */
 export class ApiClient {
   private readonly agent: http.Agent;
@@ -96,6 +91,10 @@ export class ApiClient {
     return this.request<T>('POST', path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}) });
   }
 
+  delete<T>(path: string, token?: string): Promise<ApiAnswer<T>> {
+    return this.request<T>('DELETE', path, token ? { token } : {});
+  }
+
   close(): void {
     this.agent.destroy();
   }
@@ -103,6 +102,30 @@ export class ApiClient {
 
 /** The stable error code of an answer, or a code made from its status when the body has none. */
 export function errorCodeOf(answer: ApiAnswer<unknown>): string {
-  const body = answer.body as ApiErrorBody | undefined;
-  return typeof body === 'object' && body !== null && typeof body.error === 'string' ? body.error : `http_${answer.status}`;
+  return isErrorBody(answer.body) ? answer.body.error : `http_${answer.status}`;
+}
+
+export function isErrorBody(body: unknown): body is ErrorBody {
+  return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
+}
+
+/** The parts of an error's `details` the load script reads; the contract leaves `details` open. */
+export interface ErrorDetails {
+  /** seats_unavailable: the seats someone else has. */
+  seats?: string[];
+  /** A conflict about an existing reservation (an Idempotency-Key reused, ...). */
+  reservation?: { id?: string; status?: string };
+}
+
+/** Reads `details` defensively: only fields of the expected type come through. */
+export function errorDetails(body: unknown): ErrorDetails {
+  if (!isErrorBody(body) || typeof body.details !== 'object' || body.details === null) return {};
+  const { seats, reservation } = body.details as { seats?: unknown; reservation?: unknown };
+  const details: ErrorDetails = {};
+  if (Array.isArray(seats) && seats.every((seat) => typeof seat === 'string')) details.seats = seats;
+  if (typeof reservation === 'object' && reservation !== null) {
+    const { id, status } = reservation as { id?: unknown; status?: unknown };
+    details.reservation = { ...(typeof id === 'string' ? { id } : {}), ...(typeof status === 'string' ? { status } : {}) };
+  }
+  return details;
 }

@@ -1,4 +1,5 @@
 import type { Seating } from '../lib/seating.js';
+import type { SeatState } from './api.js';
 
 /** One event the run books: created by it (main or short-lived), or named with --event. */
 export interface RunEvent {
@@ -15,7 +16,7 @@ export interface RunEvent {
   /** Seats already sold when the run began (an existing event). */
   initiallySold: number;
   /** Reserved seating: seats already held or sold when the run began. */
-  knownTaken: { id: string; status: string }[];
+  knownTaken: Pick<SeatState, 'id' | 'status'>[];
   /** When the last seat was sold, in milliseconds since the load started. */
   soldOutAt?: number;
 }

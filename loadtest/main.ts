@@ -2,9 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { connectStoresAsOwner, storeSqls } from '../db/client.js';
-import { loadConfig } from '../lib/config.js';
+import { ConfigError, loadConfig } from '../lib/config.js';
 import { ApiClient } from './http-client.js';
 import { OptionsError, parseCommandLine, usage } from './options.js';
+import { outputFile, prepareOutput, type OutputTarget } from './output-paths.js';
 import { reportCharts } from './report-charts.js';
 import { renderHtmlReport } from './report-html.js';
 import { exitCodeOf } from './result.js';
@@ -15,16 +16,21 @@ import { formatSummary } from './summary-table.js';
 /** `npm run loadtest -- [options]`: see `--help`. Exit 0: all invariants hold; 1: they do not; 2: it could not run. */
 async function main(argv: readonly string[]): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
+  let out: OutputTarget | undefined;
+  let html: OutputTarget | undefined;
   try {
     parsed = parseCommandLine(argv);
+    if (parsed.help) {
+      console.log(usage());
+      return 0;
+    }
+    // Before the load: a run of minutes must not be lost to a path it cannot write.
+    if (parsed.options.out) out = await prepareOutput(parsed.options.out, '--out');
+    if (parsed.options.html) html = await prepareOutput(parsed.options.html, '--html');
   } catch (error) {
-    if (!(error instanceof OptionsError) && !(error instanceof TypeError)) throw error;
+    if (!(error instanceof OptionsError) && !(error instanceof ConfigError)) throw error;
     console.error(`${error.message}\n\nRun with --help for the options.`);
     return 2;
-  }
-  if (parsed.help) {
-    console.log(usage);
-    return 0;
   }
   const { options } = parsed;
 
@@ -47,15 +53,16 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const result = await runLoad(options, { stores: storeSqls(stores), temporal, progress: process.stderr, log: (line) => console.error(`[loadtest] ${line}`) });
     console.log(formatSummary(result));
-    if (options.out) {
-      await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-      await writeFile(options.out, JSON.stringify(result, null, 1));
-      console.log(`Results: ${options.out}`);
+    const runName = `${result.scenario ?? 'custom'}-${result.runId}`;
+    if (out) {
+      const file = outputFile(out, runName, '.json');
+      await writeFile(file, JSON.stringify(result, null, 1));
+      console.log(`Results: ${file}`);
     }
-    if (options.html) {
-      await mkdir(path.dirname(path.resolve(options.html)), { recursive: true });
-      await writeFile(options.html, renderHtmlReport(result));
-      console.log(`Report: ${options.html}`);
+    if (html) {
+      const file = outputFile(html, runName, '.html');
+      await writeFile(file, renderHtmlReport(result));
+      console.log(`Report: ${file}`);
     }
     if (options.chartsDir) {
       await mkdir(options.chartsDir, { recursive: true });

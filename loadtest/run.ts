@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { InvariantStores } from '../db/invariants.js';
 import { sampleApiMemory } from './api-memory.js';
 import { runClosedClients, runOpenArrivals } from './clients.js';
@@ -24,7 +25,6 @@ export interface LoadDeps extends VerifierDeps {
   log?: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How often the run checks its deadline and the sell-out. */
 const TICK_MS = 20;
 
@@ -55,7 +55,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
       const churn = options.createDeleteEvents ? runEventChurn(run, runId) : Promise.resolve();
       for (let i = 0; i < 10_000_000 && !run.stopping; i++) {
         if (run.now() >= limitMs || (options.untilSoldOut && run.ledger.allMainSoldOut())) run.stopping = true;
-        else await sleep(TICK_MS);
+        else await delay(TICK_MS);
       }
       await Promise.all([clients, churn]);
     } finally {

@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseNumber, settingsFromCommandLine, switchFlag, textFlag, type Flag } from './cli-flags.js';
 import { experimentEnv, startExperimentStack } from './experiment-stack.js';
 import { resolveOptions, type LoadOptions } from './options.js';
 import { exitCodeOf, type LoadResult } from './result.js';
@@ -27,16 +27,27 @@ interface Cell {
 /** The worker settings of each stack: the flaky one's gateway fails 20% of calls, transiently. */
 const stackEnvs: Record<Cell['stack'], Record<string, string>> = { steady: {}, 'flaky-gateway': { PAYMENT_FAILURE_RATE: '0.2' } };
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    'out-dir': { type: 'string', default: 'docs/experiments' },
-    seconds: { type: 'string' },
-    /** Redraw the tables and charts from a saga-vs-2pc.json already written, without running anything. */
-    'report-only': { type: 'string' },
+interface ExperimentSettings {
+  quick: boolean;
+  outDir: string;
+  seconds?: number;
+  reportOnly?: string;
+}
+const flags: readonly Flag<ExperimentSettings>[] = [
+  switchFlag('quick', 'quick', 'shorter runs and a smaller sell-out room'),
+  textFlag('out-dir', 'outDir', 'DIR', 'where saga-vs-2pc.md, .json and the charts go'),
+  {
+    kind: 'value',
+    name: 'seconds',
+    placeholder: 'N',
+    description: 'length of each fixed-length run (default 3 with --quick, else 8)',
+    set: (into, text, flag) => (into.seconds = parseNumber(text, flag)),
+    check: ({ seconds }) => (seconds === undefined || seconds > 0 ? undefined : '--seconds must be positive'),
   },
-});
-const seconds = Number(values.seconds ?? (values.quick ? 3 : 8));
+  textFlag('report-only', 'reportOnly', 'FILE.json', 'redraw the tables and charts from a saga-vs-2pc.json already written, without running anything'),
+];
+const values = settingsFromCommandLine<ExperimentSettings>(flags, { quick: false, outDir: 'docs/experiments' }, 'Usage: npm run experiment:saga-vs-2pc -- [options]\n\nThe saga and two-phase commit on identical workloads, side by side.');
+const seconds = values.seconds ?? (values.quick ? 3 : 8);
 
 /** The matrix: load × workload × payments, plus a sell-out race. */
 function cells(): Cell[] {
@@ -114,7 +125,7 @@ function rowOf(cell: Cell, protocol: 'saga' | '2pc', result: LoadResult): Row {
 }
 
 async function writeReport(rows: Row[], startedAt: string, tookMs: number, secondsPerRun: number): Promise<void> {
-  const outDir = values['out-dir'];
+  const outDir = values.outDir;
   await mkdir(outDir, { recursive: true });
   await writeFile(path.join(outDir, 'saga-vs-2pc.json'), JSON.stringify({ startedAt, tookMs, secondsPerRun, rows }, null, 1));
   await writeFile(path.join(outDir, 'saga-vs-2pc.md'), markdown(rows, startedAt, tookMs, secondsPerRun));
@@ -123,8 +134,8 @@ async function writeReport(rows: Row[], startedAt: string, tookMs: number, secon
   console.log(`Written: ${outDir}/saga-vs-2pc.{md,json} and ${outDir}/saga-vs-2pc-*.svg`);
 }
 
-if (values['report-only']) {
-  const saved = JSON.parse(await readFile(values['report-only'], 'utf8')) as { startedAt: string; tookMs?: number; secondsPerRun: number; rows: Row[] };
+if (values.reportOnly) {
+  const saved = JSON.parse(await readFile(values.reportOnly, 'utf8')) as { startedAt: string; tookMs?: number; secondsPerRun: number; rows: Row[] };
   await writeReport(saved.rows, saved.startedAt, saved.tookMs ?? 0, saved.secondsPerRun);
   process.exit(0);
 }

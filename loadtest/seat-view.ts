@@ -1,3 +1,4 @@
+import type { SeatState } from './api.js';
 import type { Random } from './random.js';
 
 /**
@@ -64,7 +65,7 @@ export class RoomView {
    * a seat known sold stays sold: the map comes from the read model, which may lag behind a sale,
    * and only this run's own cancellations (told through `release`) make a sold seat free again.
    */
-  applySeatMap(seats: readonly { id: string; status: string }[]): void {
+  applySeatMap(seats: readonly Pick<SeatState, 'id' | 'status'>[]): void {
     for (const seat of seats) {
       const current = this.belief.get(seat.id);
       if (current === undefined || current === 'mine' || current === 'sold') continue;
@@ -73,7 +74,7 @@ export class RoomView {
   }
 
   /** Re-reads the seat map, at most every `minIntervalMs`; concurrent callers share one read. */
-  async refresh(load: () => Promise<readonly { id: string; status: string }[]>, now: number, minIntervalMs: number): Promise<void> {
+  async refresh(load: () => Promise<readonly SeatState[]>, now: number, minIntervalMs: number): Promise<void> {
     if (this.refreshing) return this.refreshing;
     if (now - this.lastRefresh < minIntervalMs) return;
     this.lastRefresh = now;

@@ -1,4 +1,6 @@
-import { follow } from './booking.js';
+import type { Cancellation, ErrorBody } from '../api/contract/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { follow, reservationIn } from './booking.js';
 import { errorCodeOf, TransportError } from './http-client.js';
 import { readModelLag, runningWorkflows, type VerifierDeps } from './invariants.js';
 import { outcomeOfStatus } from './records.js';
@@ -16,7 +18,6 @@ export interface SettleReport {
   problems: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_MS = 250;
 
 /**
@@ -47,7 +48,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
     settled = open.length === 0;
     workflowsClosed = settled && (await runningWorkflows(deps.temporal, eventIds, 1)).length === 0;
     if (settled && workflowsClosed) break;
-    await sleep(POLL_MS);
+    await delay(POLL_MS);
   }
   if (!settled) problems.push(`reservations still pending or held after ${run.options.settleTimeoutMs} ms`);
   else if (!workflowsClosed) problems.push(`workflows still running after ${run.options.settleTimeoutMs} ms`);
@@ -56,7 +57,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
   for (let round = 0; round < 100_000; round++) {
     readModelCaughtUp = (await readModelLag(deps.stores, eventIds)) === 0;
     if (readModelCaughtUp || run.now() >= deadline) break;
-    await sleep(POLL_MS);
+    await delay(POLL_MS);
   }
   if (!readModelCaughtUp) problems.push('the read model had not caught up with the booking schema in time');
   return { tookMs: run.now() - started, followedUp, holdsCancelled, settled, workflowsClosed, readModelCaughtUp, problems };
@@ -71,13 +72,14 @@ async function followUnresolved(run: RunContext, deadline: number): Promise<numb
       if (!record.reservationId || !customer) return;
       const { answer, calls } = await follow(run, record.reservationId, customer.token, ['pending'], Math.max(0, deadline - run.now()));
       record.httpCalls += calls;
-      if (answer.status !== 200) return;
-      const final = outcomeOfStatus(answer.body.status ?? 'pending', answer.body.failureReason);
+      const reservation = reservationIn(answer);
+      if (answer.status !== 200 || !reservation) return;
+      const final = outcomeOfStatus(reservation.status ?? 'pending', reservation.failureReason);
       record.outcome = final.outcome;
       if (final.errorCode) record.errorCode = final.errorCode;
       else delete record.errorCode;
       record.status = 200;
-      if (final.outcome === 'confirmed') run.ledger.confirm(record.reservationId, record.eventId, answer.body.seats ?? answer.body.units ?? record.seatIds ?? [], record.seats, record.client, run.now());
+      if (final.outcome === 'confirmed') run.ledger.confirm(record.reservationId, record.eventId, reservation.seats ?? reservation.units ?? record.seatIds ?? [], record.seats, record.client, run.now());
     }),
   );
   return open.length;
@@ -88,7 +90,7 @@ async function cancelHold(run: RunContext, reservationId: string, customerId: st
   const customer = run.customers.find((candidate) => candidate.id === customerId);
   if (!customer) return false;
   try {
-    const answer = await run.api.post<unknown>(`/api/reservations/${reservationId}/cancel`, {}, customer.token);
+    const answer = await run.api.post<Cancellation | ErrorBody>(`/api/reservations/${reservationId}/cancel`, {}, customer.token);
     return answer.status === 200 || errorCodeOf(answer) === 'reservation_not_cancellable';
   } catch (error) {
     if (error instanceof TransportError) return false;

@@ -1,4 +1,6 @@
+import type { ErrorBody, Event } from '../api/contract/index.js';
 import { allSeatIds, capacityOf, type Seating } from '../lib/seating.js';
+import * as calls from './api.js';
 import { errorCodeOf, type ApiClient } from './http-client.js';
 import type { RunEvent } from './ledger.js';
 import type { LoadOptions } from './options.js';
@@ -13,25 +15,25 @@ const PASSWORD = 'load-test-password';
 /** Registration hashes the password (argon2id, 19 MiB): a few at a time, not 80 at once. */
 const REGISTRATION_CONCURRENCY = 4;
 
-type AuthAnswer = { user?: { id: string; email: string }; token?: string };
-
-function accountFrom(answer: { status: number; body: AuthAnswer }, what: string): Account {
-  const { user, token } = answer.body;
-  if ((answer.status !== 200 && answer.status !== 201) || !user || !token) {
-    throw new SetupError(`${what} failed: HTTP ${answer.status} ${errorCodeOf(answer)}`);
+/** A set-up call that did not get the answer it needs stops the run before the load starts. */
+async function setUp<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    throw error instanceof calls.UnexpectedAnswerError ? new SetupError(error.message) : error;
   }
-  return { id: user.id, email: user.email, token };
 }
 
+const accountOf = ({ user, token }: { user: { id: string; email: string }; token: string }): Account => ({ id: user.id, email: user.email, token });
+
 async function register(api: ApiClient, role: 'customer' | 'organizer', email: string): Promise<Account> {
-  const answer = await api.post<AuthAnswer>('/api/auth/register', { email, password: PASSWORD, name: `Load test ${role}`, role });
-  return accountFrom(answer, `Registering ${email}`);
+  return accountOf(await setUp(calls.register(api, { email, password: PASSWORD, name: `Load test ${role}`, role })));
 }
 
 /** A fresh organizer of the run's own, or the demo organizer. */
 export async function organizerAccount(api: ApiClient, options: LoadOptions, runId: string): Promise<Account> {
   if (options.organizer === 'demo') {
-    return accountFrom(await api.post<AuthAnswer>('/api/auth/login', DEMO_ORGANIZER), `Logging in as ${DEMO_ORGANIZER.email}`);
+    return accountOf(await setUp(calls.login(api, DEMO_ORGANIZER)));
   }
   return register(api, 'organizer', `load-${runId}-organizer@loadtest.test`);
 }
@@ -47,13 +49,8 @@ export async function registerCustomers(api: ApiClient, count: number, runId: st
 }
 
 export async function createEvent(api: ApiClient, organizer: Account, seating: Seating, name: string): Promise<string> {
-  const answer = await api.post<{ id?: string }>(
-    '/api/events',
-    { name, venue: 'Load test hall', startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(), priceCents: 2000, seating },
-    organizer.token,
-  );
-  if (answer.status !== 201 || !answer.body.id) throw new SetupError(`Creating an event failed: HTTP ${answer.status} ${errorCodeOf(answer)}`);
-  return answer.body.id;
+  const event = await setUp(calls.createEvent(api, organizer.token, { name, venue: 'Load test hall', inDays: 30, priceCents: 2000, seating }));
+  return event.id;
 }
 
 export function newRunEvent(id: string, seating: Seating, ephemeral: boolean, createdAt: number): RunEvent {
@@ -69,18 +66,16 @@ export function newRunEvent(id: string, seating: Seating, ephemeral: boolean, cr
   };
 }
 
-type EventAnswer = { id: string; status: string; seating: Seating; availability: { sold: number } };
-
 /** An event named with --event: its seating, and what is already sold or held. */
 async function existingEvent(api: ApiClient, id: string): Promise<RunEvent> {
-  const answer = await api.get<EventAnswer>(`/api/events/${id}`);
-  if (answer.status !== 200) throw new SetupError(`--event ${id}: HTTP ${answer.status} ${errorCodeOf(answer)}`);
-  if (answer.body.status === 'cancelled') throw new SetupError(`--event ${id} is cancelled: nothing can be booked`);
-  const event = newRunEvent(id, answer.body.seating, false, 0);
-  event.initiallySold = answer.body.availability.sold;
-  if (answer.body.seating.type === 'reserved') {
-    const seats = await api.get<{ seats?: { id: string; status: string }[] }>(`/api/events/${id}/seats`);
-    event.knownTaken = (seats.body.seats ?? []).filter((seat) => seat.status !== 'available');
+  const answer = await api.get<Event | ErrorBody>(`/api/events/${id}`);
+  if (answer.status !== 200 || !('seating' in answer.body)) throw new SetupError(`--event ${id}: HTTP ${answer.status} ${errorCodeOf(answer)}`);
+  const found = answer.body;
+  if (found.status === 'cancelled') throw new SetupError(`--event ${id} is cancelled: nothing can be booked`);
+  const event = newRunEvent(id, found.seating, false, 0);
+  event.initiallySold = found.availability.sold;
+  if (found.seating.type === 'reserved') {
+    event.knownTaken = (await calls.seatStates(api, id)).filter((seat) => seat.status !== 'available');
   }
   return event;
 }

@@ -6,6 +6,7 @@ import { connectAsOwner } from '../db/client.js';
 import { prepareDatabases } from './prepare-databases.js';
 import { demoAccounts, seed } from './demo-data.js';
 import { findTemporalCli, startDevServer, type DevServer } from './temporal-cli.js';
+import { pollUntil } from '../lib/poll.js';
 
 /**
  * `npm start`: the whole stack on one machine. Temporal dev server (persistent SQLite under .data/),
@@ -53,17 +54,16 @@ function startProcess(name: string, script: string): void {
 }
 
 async function waitForReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+  await pollUntil(
+    async () => {
+      try {
+        return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok || undefined;
+      } catch {
+        return undefined; // not up yet
+      }
+    },
+    { timeoutMs, intervalMs: 300, what: `${url} to answer 200` },
+  );
 }
 
 async function shutdown(code: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import postgres from 'postgres';
+import { pollUntil } from '../lib/poll.js';
 
 /** Enough for every connection to hold one prepared transaction (what the Postgres docs advise). */
 const WANTED = 100;
@@ -32,15 +33,23 @@ function localCluster(port: number): { version: string; name: string } | undefin
 }
 
 async function waitUntilAccepting(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await currentSetting(url);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+  let lastError: unknown;
+  try {
+    await pollUntil(
+      async () => {
+        try {
+          await currentSetting(url);
+          return true;
+        } catch (error) {
+          lastError = error;
+          return undefined;
+        }
+      },
+      { timeoutMs, intervalMs: 250, what: 'Postgres to accept connections' },
+    );
+  } catch (error) {
+    // The connection's own error says more (refused, auth, no such database) than the timeout.
+    throw lastError ?? error;
   }
 }
 

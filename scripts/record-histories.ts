@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
 import { runMigrations } from '../db/migrate.js';
-import { loadConfig } from '../lib/config.js';
+import { defaultDatabaseUrl, loadConfig } from '../lib/config.js';
 import { Failure } from '../lib/failures.js';
 import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflowId, type ReservationRequest } from '../lib/reservations.js';
 import { createActivities } from '../worker/activities.js';
@@ -24,7 +24,7 @@ import type { checkIn, eventCancellation, reservation, reservationCancellation, 
 import { findTemporalCli, startDevServer } from './temporal-cli.js';
 
 const port = Number(process.env.RECORD_TEMPORAL_PORT ?? 7299);
-const databaseUrl = process.env.RECORD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_record';
+const databaseUrl = process.env.RECORD_DATABASE_URL ?? `${defaultDatabaseUrl}_record`;
 const outDir = path.resolve('test', 'histories');
 
 Runtime.install({ logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) } });

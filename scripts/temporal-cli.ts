@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pollUntil } from '../lib/poll.js';
 
 /**
  * Finds, builds and runs the real Temporal CLI dev server. The CLI cannot be downloaded on these
@@ -107,13 +108,13 @@ export async function isTemporalUp(cli: string, address: string, timeoutMs = 300
 }
 
 async function waitUntilUp(cli: string, address: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
-    if (await isTemporalUp(cli, address)) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Temporal dev server did not answer on ${address} within ${timeoutMs} ms; see ${logFile}`);
+  await pollUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`Temporal dev server exited with code ${child.exitCode}; see ${logFile}`);
+      return (await isTemporalUp(cli, address)) || undefined;
+    },
+    { timeoutMs, intervalMs: 250, what: `the Temporal dev server on ${address} (see ${logFile})` },
+  );
 }
 
 /** Starts `temporal server start-dev`, or reuses a server already answering on the port. */

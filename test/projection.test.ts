@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectServiceToStores } from '../db/client.js';
@@ -113,7 +114,7 @@ describe('projection crash and concurrency', () => {
     await first.kill();
     // The burst goes on without this file's projection while the next one boots. (In a full test run
     // other files' projections share the database and keep going: that is the concurrent case too.)
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await delay(1000);
     const restarted = await startProjectionProcess();
     await burst;
 

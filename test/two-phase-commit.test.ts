@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { participants, TransactionAborted, type Coordinator, type CoordinatorHooks } from '../activities/two-phase-commit/index.js';
 import type { ReservationRequest } from '../lib/reservations.js';
@@ -270,7 +271,7 @@ describe('the coordinator crashing between prepare and commit', () => {
     await crashing.die();
     const next = requestFor(eventId, ['B-1']);
     const blocked = successor.coordinator.book(next, 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     expect(await successor.coordinator.recover(0)).toMatchObject({ committed: [], rolledBack: [`boxoffice:${request.reservationId}:1`] });
     await expect(blocked).resolves.toMatchObject({ seatIds: ['B-1'] });
 

@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import type { HttpClient } from './http.js';
 import type { SeatStatus } from './live-client.js';
+import { pollUntil } from '../../lib/poll.js';
 
 export interface BurstEvents {
   reserved: { id: string; rows: number; seatsPerRow: number }[];
@@ -49,13 +50,13 @@ export async function bookingBurst(http: HttpClient, events: BurstEvents, custom
       statuses[result.status] = (statuses[result.status] ?? 0) + 1;
       if (result.status !== 202) return;
       // The saga outlived the request's wait limit: follow it to its end.
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const polled = await http.get<{ status: string }>(`/api/reservations/${result.body.id}`, customer.token);
-        if (polled.status === 200 && polled.body.status !== 'pending') return;
-        if (Date.now() > deadline) throw new Error(`reservation ${result.body.id} still pending`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await pollUntil(
+        async () => {
+          const polled = await http.get<{ status: string }>(`/api/reservations/${result.body.id}`, customer.token);
+          return polled.status === 200 && polled.body.status !== 'pending' ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: `reservation ${result.body.id} to leave pending` },
+      );
     }),
   );
   return { statuses };

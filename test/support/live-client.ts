@@ -1,4 +1,5 @@
 import { WebSocket, type ClientOptions } from 'ws';
+import { pollUntil } from '../../lib/poll.js';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
 
@@ -87,13 +88,13 @@ export class LiveClient {
 
   /** Waits until the client's view of the event has reached `version`. */
   async reach(eventId: string, version: number, timeoutMs = 15_000): Promise<EventView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = this.views.get(eventId);
-      if (view && view.version >= version) return view;
-      if (Date.now() > deadline) throw new Error(`event ${eventId}: at version ${view?.version ?? 'none'}, expected ${version}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    return pollUntil(
+      async () => {
+        const view = this.views.get(eventId);
+        return view && view.version >= version ? view : undefined;
+      },
+      { timeoutMs, intervalMs: 20, what: () => `event ${eventId} to reach version ${version} (at ${this.views.get(eventId)?.version ?? 'none'})` },
+    );
   }
 
   close(): Promise<number> {
