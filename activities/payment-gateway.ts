@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 /**
  * The card processor behind the payment activities. Boxoffice ships a simulated one whose behaviour
- * the payment token chooses (shared/API.md); a real processor implements the same interface.
+ * the payment token chooses (README, "Payment tokens"); a real processor implements the same interface.
  */
 export interface ChargeRequest {
   idempotencyKey: string;

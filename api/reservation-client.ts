@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -38,7 +39,6 @@ export type BookingProtocol = Config['BOOKING_PROTOCOL'];
 
 export type StartOutcome = { kind: 'settled'; snapshot: ReservationSnapshot } | { kind: 'pending'; reservationId: string; workflowId: string };
 
-const sleep = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
 
 /** The API's only way to change booking state: start, update, signal and query workflows. */
 export class ReservationClient {
@@ -103,7 +103,7 @@ export class ReservationClient {
         throw error;
       }
     })();
-    const outcome = await Promise.race([settled, sleep(waitMs)]);
+    const outcome = await Promise.race([settled, delay(waitMs, 'timeout' as const, { ref: false })]);
     if (outcome !== 'timeout') return outcome;
     // Still running: the client polls the Location. A late failure of the call is not lost: the
     // saga itself carries on, and its outcome is read from the workflow.

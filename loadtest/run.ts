@@ -38,7 +38,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   const startedAt = new Date().toISOString();
   const api = new ApiClient(options.baseUrl, { maxSockets: options.connections + 8, timeoutMs: options.requestTimeoutMs });
   const setupStart = Date.now();
-  // From before the setup: registering customers (argon2, 19 MiB a hash) is the API's memory peak.
+  // From before the setup: registering customers (argon2id, 7 MiB a hash) is the API's memory peak.
   const memory = sampleApiMemory(api, () => Date.now() - setupStart);
   try {
     const organizer = await organizerAccount(api, options, runId);

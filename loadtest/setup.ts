@@ -12,7 +12,7 @@ export class SetupError extends Error {
 
 const DEMO_ORGANIZER = { email: 'organizer@boxoffice.test', password: 'organizer-password' };
 const PASSWORD = 'load-test-password';
-/** Registration hashes the password (argon2id, 19 MiB): a few at a time, not 80 at once. */
+/** Registration hashes the password (argon2id, 7 MiB each): a few at a time, not 80 at once. */
 const REGISTRATION_CONCURRENCY = 4;
 
 /** A set-up call that did not get the answer it needs stops the run before the load starts. */

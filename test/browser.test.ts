@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage } from '../scripts/build-web.js';
 import { startStack, type Stack } from './support/stack.js';
 
-/** NOTES.md, Browsers: Debian's chromium, headless as root. */
+/** Debian's chromium, headless as root: without the background-networking flags it keeps dialling hosts this machine cannot reach. */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DEMO_CUSTOMER = { email: 'customer@boxoffice.test', password: 'customer-password' };
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type postgres from 'postgres';
 import { MAX_CHANGES_PER_SEAT_MESSAGE, OUTBOX_CHANNEL, RESERVATION_CHANNEL, SEAT_CHANNEL, type ReservationMessage, type SeatMessage } from '../db/channels.js';
 import type { SeatStatus } from '../lib/seating.js';
@@ -163,7 +164,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
       await catchUp();
       if (!(await hasPending())) return;
       if (Date.now() > deadline) throw new Error(`projection still behind after ${timeoutMs} ms: an old transaction holds the outbox back`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     }
   }
 
@@ -187,7 +188,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
           setTimeout(resolve, heldBack ? 20 : (options.sweepMs ?? 1000)).unref();
         });
         // Let the writes that triggered the wake-up settle into one batch.
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await delay(5);
       }
     })();
     return {

@@ -3,7 +3,7 @@ import type { SeatStatus } from '../../lib/seating.js';
 import type { ReservationStatus } from '../../lib/reservations.js';
 
 /**
- * The seat-map WebSocket protocol (shared/API.md, docs/live-seat-map.md). Client messages are
+ * The seat-map WebSocket protocol (docs/live-seat-map.md). Client messages are
  * validated here; server messages are the types below, serialized once per broadcast.
  */
 export const LIVE_FEED_PATH = '/ws';

@@ -3,7 +3,7 @@ import { pollUntil } from '../../lib/poll.js';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
 
-/** What the server sends (shared/API.md, WebSocket), loosely typed: tests check the shapes. */
+/** What the server sends (docs/live-seat-map.md), loosely typed: tests check the shapes. */
 export interface LiveMessage {
   type: string;
   eventId?: string;
