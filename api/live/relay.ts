@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { Logger } from '../../lib/logger.js';
-import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage, type ReservationMessage, type SeatMessage } from '../../db/channels.js';
+import type { z } from 'zod';
+import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { FeedRegistry } from './feed-registry.js';
 import type { LiveFeedMetrics } from './metrics.js';
@@ -24,13 +25,19 @@ export interface Relay {
  * to their owner's sockets. Resolves once both LISTENs are active.
  */
 export async function startRelay({ sql, feeds, connections, metrics, logger }: RelayDeps): Promise<Relay> {
-  function onSeatNotification(payload: string): void {
-    let message: SeatMessage;
+  /** A NOTIFY payload read with its schema from db/channels.ts; a malformed one is logged and skipped. */
+  function parsed<T>(schema: z.ZodType<T>, payload: string, what: string): T | undefined {
     try {
-      message = seatMessage.parse(JSON.parse(payload));
+      return schema.parse(JSON.parse(payload));
     } catch (error) {
-      return logger.warn({ err: error, payload }, 'live feed: unreadable seat notification');
+      logger.warn({ err: error, payload }, `live feed: unreadable ${what} notification`);
+      return undefined;
     }
+  }
+
+  function onSeatNotification(payload: string): void {
+    const message = parsed(seatMessage, payload, 'seat');
+    if (!message) return;
     const feed = feeds.get(message.eventId);
     if (!feed) return;
     const started = performance.now();
@@ -39,12 +46,8 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
   }
 
   function onReservationNotification(payload: string): void {
-    let message: ReservationMessage;
-    try {
-      message = reservationMessage.parse(JSON.parse(payload));
-    } catch (error) {
-      return logger.warn({ err: error, payload }, 'live feed: unreadable reservation notification');
-    }
+    const message = parsed(reservationMessage, payload, 'reservation');
+    if (!message) return;
     const owners = connections.ownedBy(message.customerId);
     if (!owners) return;
     const bytes = encode({ type: 'reservation', id: message.id, status: message.status, eventId: message.eventId });
