@@ -13,8 +13,8 @@ import {
   wholeNumberProblem,
   type Flag,
 } from './cli-flags.js';
-import type { LoadOptions, SeatCount } from './options.js';
-import { scenarioNames } from './scenarios.js';
+import type { LoadOptions, SeatCount } from './load-options.js';
+import { scenarioNames } from './load-options.js';
 
 /** Capacity of a general-admission room when --seating general is given without --capacity. */
 export const GENERAL_ADMISSION_CAPACITY = 1000;

@@ -2,80 +2,14 @@ import { config } from '../lib/config.js';
 import type { Seating } from '../lib/seating.js';
 import { checkFlags, OptionsError, parseFlags, parseNumber, usageText, type Given } from './cli-flags.js';
 import { crossFlagProblem, GENERAL_ADMISSION_CAPACITY, loadFlags } from './load-flags.js';
+import type { LoadOptions } from './load-options.js';
 import { scenarios, type ScenarioName } from './scenarios.js';
 
 export { OptionsError, parseDuration } from './cli-flags.js';
 export { parseRate, parseSeatCount } from './load-flags.js';
 
-/**
- * Everything a load run can vary. A run starts from `defaultOptions()`, applies its scenario's preset,
- * then the flags given on the command line (or the test's overrides): flags always win.
- */
-export interface LoadOptions {
-  // Each field's flag, description and check are in load-flags.ts.
-  scenario?: ScenarioName;
-  baseUrl: string;
-  /** Owner connection for the invariant check. */
-  databaseUrl: string;
-  temporalAddress: string;
-  /** Closed mode: concurrent clients. Open mode: the cap on requests in flight. */
-  connections: number;
-  mode: 'closed' | 'open';
-  /** Open mode: new booking attempts per second, whatever the answers. */
-  ratePerSecond: number;
-  /** Fixed-length run: stop starting attempts after this. */
-  durationMs: number;
-  /** Run until every seat of the run's events is sold, bounded by `maxDurationMs`. */
-  untilSoldOut: boolean;
-  maxDurationMs: number;
-  /** Seats (reserved) or tickets (general admission) per booking, drawn uniformly from the range. */
-  seatsPerRequest: SeatCount;
-  /** random: the crowd spreads over the room; hot: everyone wants the best few remaining seats. */
-  contention: 'random' | 'hot';
-  /** Hot contention: how many "best" seats everyone fights over. */
-  hotSeats: number;
-  seating: Seating;
-  /** How many events to create for the run (ignored when `eventIds` names existing ones). */
-  events: number;
-  eventIds: string[];
-  /** Register a fresh organizer, or log in as the demo organizer. */
-  organizer: 'new' | 'demo';
-  /** Customer accounts; connection i books as customer i mod customers. */
-  customers: number;
-  /** shared: every client sees every answer (a live seat map); per-client: each learns only from its own. */
-  seatKnowledge: 'shared' | 'per-client';
-  paymentFailureRate: number;
-  /** Probability of paying with tok_slow (the simulated gateway takes 2 s). */
-  slowPaymentRate: number;
-  holdThenPay: boolean;
-  /** Send `Prefer: respond-async`: every booking is answered 202 at once and followed until it settles. */
-  respondAsync: boolean;
-  /** Probability that a client's next action cancels one of its confirmed bookings instead of booking. */
-  cancelRate: number;
-  createDeleteEvents: boolean;
-  /** Repeat one identical request instead of fresh ones: with one Idempotency-Key, without, or half each. */
-  sameRequest: 'off' | 'keyed' | 'unkeyed' | 'both';
-  /** How the bookings are made: the saga, or two-phase commit (the Booking-Protocol header). */
-  protocol: 'saga' | '2pc';
-  /** Time allowed, after the load, for every reservation and workflow to settle and the projection to catch up. */
-  settleTimeoutMs: number;
-  /** Per HTTP call; a booking attempt answered 202 is then polled for up to `pendingTimeoutMs`. */
-  requestTimeoutMs: number;
-  pendingTimeoutMs: number;
-  seed: number;
-  out?: string;
-  html?: string;
-  /** Also write each chart as a standalone SVG file here (for docs). */
-  chartsDir?: string;
-  progress: 'auto' | 'tty' | 'lines' | 'off';
-}
+export type { LoadOptions, SeatCount } from './load-options.js';
 
-export interface SeatCount {
-  min: number;
-  max: number;
-}
-
-/** Read when a run is resolved, not at import: the database and Temporal defaults come from the environment. */
 export function defaultOptions(): LoadOptions {
   const cfg = config();
   return {

@@ -1,4 +1,6 @@
-import type { LoadOptions } from './options.js';
+import { scenarioNames, type LoadOptions, type ScenarioName } from './load-options.js';
+
+export { scenarioNames, type ScenarioName };
 
 /** Named presets: `--scenario NAME`; any flag given as well overrides the preset's value. */
 export const scenarios = {
@@ -82,8 +84,5 @@ export const scenarios = {
       customers: 80,
     },
   },
-} as const satisfies Record<string, { summary: string; options: Partial<LoadOptions> }>;
-
-export type ScenarioName = keyof typeof scenarios;
-export const scenarioNames = Object.keys(scenarios) as ScenarioName[];
+} as const satisfies Record<ScenarioName, { summary: string; options: Partial<LoadOptions> }>;
 export const isScenarioName = (name: string): name is ScenarioName => name in scenarios;
