@@ -2,7 +2,11 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { AppDeps } from './deps.js';
+import { ServiceUnavailable, unavailableError } from './dependency-errors.js';
 import { ApiError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
+
+/** What a 503 asks the client to wait: a restart of Postgres or Temporal takes seconds. */
+const RETRY_AFTER_SECONDS = 2;
 import { mount, type AppState, type Route } from './route.js';
 import { clientConfigRoutes } from './routes/client-config.js';
 import { eventRoutes } from './routes/events.js';
@@ -31,6 +35,8 @@ function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
       const httpish = caught as HttpishError;
       const status = httpish.status ?? httpish.statusCode;
       if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
+      error = unavailableError(error, RETRY_AFTER_SECONDS) ?? error;
+      if (error instanceof ServiceUnavailable) ctx.set('Retry-After', String(error.retryAfterSeconds));
       if (error instanceof ApiError) {
         ctx.status = error.status;
         ctx.body = { error: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
