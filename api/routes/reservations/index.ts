@@ -9,6 +9,7 @@ import { seatingOf } from '../../read-model.js';
 import { requestHash, reservationIdFor } from '../../reservation-client.js';
 import { route } from '../../route.js';
 import { findEvent } from '../events.js';
+import { failFast } from './fail-fast.js';
 import { throwIfFailed } from './failures.js';
 import { presentRow, presentSnapshot, type ReservationRow } from './presenters.js';
 import { recordOfRow, reservationQueries } from './queries.js';
@@ -16,6 +17,7 @@ import { createReservationBody, createReservationHeaders, idParams, listQuery, p
 
 export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
   const queries = reservationQueries(db, stores);
+  const refusals = failFast(db, stores.booking);
 
   /**
    * The reservation, if the caller may see it (its customer, the event's organizer, an admin): its
@@ -78,6 +80,9 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
 
         const hash = requestHash(body);
         const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
+        const keyed = headers['idempotency-key'] !== undefined;
+        if (seating.type === 'reserved') await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
+        else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
         const respondAsync = /respond-async/i.test(headers.prefer ?? '');
         const outcome = await workflows.start(
           {
