@@ -54,6 +54,9 @@ const envSchema = z.object({
   LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().positive().default(20),
   /** How often the feed compares its versions with the read model, to catch a lost notification. */
   LIVE_RESYNC_CHECK_MS: durationMs.default(5_000),
+  /** npm start restarts a process that exits; this many exits of one within the window stop everything (0: never). */
+  START_CRASH_LOOP_EXITS: z.coerce.number().int().min(0).default(10),
+  START_CRASH_LOOP_WINDOW_MS: durationMs.default(120_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,17 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from '../lib/config.js';
 import { connectAsOwner } from '../db/client.js';
 import { prepareDatabases } from './prepare-databases.js';
 import { demoAccounts, seed } from './demo-data.js';
-import { findTemporalCli, startDevServer, type DevServer } from './temporal-cli.js';
+import { findTemporalCli } from './temporal-cli.js';
 import { pollUntil } from '../lib/poll.js';
+import { defaultRestartPolicy } from './restart-policy.js';
+import { Supervisor } from './supervisor.js';
+import { nodeService, temporalService } from './supervised-processes.js';
 
 /**
  * `npm start`: the whole stack on one machine. Temporal dev server (persistent SQLite under .data/),
  * Postgres migrations and demo data, then the API, the Temporal worker and the projection, each
- * its own process. Ctrl-C stops everything this started.
+ * its own process. A process that exits is restarted (scripts/supervisor.ts); Ctrl-C, or one
+ * process crash-looping, stops everything this started.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -22,35 +25,20 @@ const say = (line: string) => console.log(`[start] ${line}`);
 const temporalPort = Number(cfg.TEMPORAL_ADDRESS.split(':').pop() ?? 7233);
 const uiPort = Number(new URL(cfg.TEMPORAL_UI_URL).port || 8233);
 
-const children: { name: string; child: ChildProcess }[] = [];
-let temporal: DevServer | undefined;
-let stopping = false;
+const supervisor = new Supervisor({
+  policy: { ...defaultRestartPolicy, crashLoopExits: cfg.START_CRASH_LOOP_EXITS, crashLoopWindowMs: cfg.START_CRASH_LOOP_WINDOW_MS },
+  say,
+  onGiveUp: () => void shutdown(1),
+});
 
-function startProcess(name: string, script: string): void {
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist', script)], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const prefix = `[${name}] `;
-  const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) out.write(prefix + line + '\n');
-    });
-  };
-  if (child.stdout) relay(child.stdout, process.stdout);
-  if (child.stderr) relay(child.stderr, process.stderr);
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-    void shutdown(1);
-  });
-  children.push({ name, child });
+function startProcess(name: string, script: string): Promise<void> {
+  return supervisor.add(
+    nodeService(name, {
+      args: ['--enable-source-maps', path.join(root, 'dist', script)],
+      cwd: root,
+      env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+    }),
+  );
 }
 
 async function waitForReady(url: string, timeoutMs: number): Promise<void> {
@@ -66,45 +54,35 @@ async function waitForReady(url: string, timeoutMs: number): Promise<void> {
   );
 }
 
+let stopping = false;
 async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
+  if (stopping) return say('already stopping...');
   stopping = true;
-  say('stopping...');
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          child.once('exit', () => {
-            clearTimeout(killer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-  await temporal?.stop();
+  say('stopping (the API, the worker and the projection, then the Temporal server)...');
+  await supervisor.stop();
   say('stopped.');
   process.exit(code);
 }
 
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+// `on`, not `once`: a second Ctrl-C must not kill this process before the Temporal server (its own process group) is stopped.
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 try {
   const cli = findTemporalCli(say);
   say(`Temporal dev server on ${cfg.TEMPORAL_ADDRESS} (CLI ${cli})...`);
-  temporal = await startDevServer({
-    cli,
-    port: temporalPort,
-    uiPort,
-    // One file per port, so two stacks side by side (other PORT and TEMPORAL_ADDRESS) never share one.
-    dbFile: path.join(dataDir, 'temporal', `dev-${temporalPort}.sqlite`),
-    logFile: path.join(dataDir, 'logs', `temporal-${temporalPort}.log`),
-    namespace: cfg.TEMPORAL_NAMESPACE,
-  });
-  if (!temporal.startedHere) say('a Temporal server already answers there: reusing it');
+  await supervisor.add(
+    temporalService({
+      cli,
+      port: temporalPort,
+      uiPort,
+      // One file per port, so two stacks side by side (other PORT and TEMPORAL_ADDRESS) never share one;
+      // a restarted server opens the same file and its workflows carry on.
+      dbFile: path.join(dataDir, 'temporal', `dev-${temporalPort}.sqlite`),
+      logFile: path.join(dataDir, 'logs', `temporal-${temporalPort}.log`),
+      namespace: cfg.TEMPORAL_NAMESPACE,
+    }),
+  );
 
   say('Postgres: migrating...');
   const databases = await prepareDatabases(cfg, say);
@@ -113,9 +91,9 @@ try {
   const seeded = await seed(owner.db).finally(() => owner.close());
   say(`demo data: ${seeded.users} users and ${seeded.events} events added (existing ones kept)`);
 
-  startProcess('worker', 'worker/main.js');
-  startProcess('projection', 'worker/projection.js');
-  startProcess('api', 'api/main.js');
+  await startProcess('worker', 'worker/main.js');
+  await startProcess('projection', 'worker/projection.js');
+  await startProcess('api', 'api/main.js');
   const api = `http://localhost:${cfg.PORT}`;
   await waitForReady(`${api}/readyz`, 60_000);
 
@@ -130,7 +108,7 @@ try {
   Demo accounts:
 ${demoAccounts.map((account) => `    ${account.role.padEnd(10)} ${account.email} / ${account.password}`).join('\n')}
 
-  Press Ctrl-C to stop everything.
+  A process that exits is restarted. Press Ctrl-C to stop everything.
 `);
 } catch (error) {
   console.error(`\n[start] ${error instanceof Error ? error.message : String(error)}\n`);

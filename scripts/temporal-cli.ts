@@ -78,10 +78,19 @@ export interface DevServerOptions {
   namespace?: string;
 }
 
+export interface DevServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface DevServer {
   address: string;
   /** False when an already running server was found and reused. */
   startedHere: boolean;
+  /** The server's process, when started here. */
+  pid?: number;
+  /** Settles when a server started here exits, for whatever reason (npm start restarts it). */
+  exited?: Promise<DevServerExit>;
   stop(): Promise<void>;
 }
 
@@ -127,9 +136,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Its own process group: Ctrl-C in the terminal reaches the API and workers, which stop first;
   // the server is stopped last, by stop(), so they never lose it while shutting down.
   const child = spawn(options.cli, devServerArgs(options), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout?.pipe(logStream);
-  child.stderr?.pipe(logStream);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Two sources into one file: neither may end it (the other could still write after), the close does.
+  child.stdout?.pipe(logStream, { end: false });
+  child.stderr?.pipe(logStream, { end: false });
+  const exited = new Promise<DevServerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('close', () => logStream.end());
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -137,7 +148,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await exited;
       clearTimeout(killer);
     }
-    logStream.end();
   };
   try {
     await waitUntilUp(options.cli, address, child, 60_000, options.logFile);
@@ -145,5 +155,5 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await stop();
     throw error;
   }
-  return { address, startedHere: true, stop };
+  return { address, startedHere: true, pid: child.pid, exited, stop };
 }
