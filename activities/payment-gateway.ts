@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /**
@@ -12,7 +13,10 @@ export interface ChargeRequest {
 }
 
 export interface PaymentGateway {
-  /** Resolves with the processor's reference, or throws CardDeclinedError / GatewayUnavailableError. */
+  /**
+   * Resolves with the processor's reference, or throws CardDeclinedError / GatewayUnavailableError
+   * (or, behind the circuit breaker, PaymentUnavailableError).
+   */
   charge(request: ChargeRequest): Promise<{ reference: string }>;
   refund(request: { idempotencyKey: string; chargeReference: string; amountCents: number }): Promise<{ reference: string }>;
 }
@@ -27,6 +31,17 @@ export class GatewayUnavailableError extends Error {
   override name = 'GatewayUnavailableError';
 }
 
+/** The circuit breaker is open: the processor was not called, and will not be before `retryAfterMs`. */
+export class PaymentUnavailableError extends Error {
+  override name = 'PaymentUnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface SimulationKnobs {
   /** Probability of a transient failure of any call (PAYMENT_FAILURE_RATE). */
   failureRate: number;
@@ -36,7 +51,21 @@ export interface SimulationKnobs {
   slowMs?: number;
   /** How many times tok_flaky fails for one idempotency key before it succeeds. */
   flakyFailures?: number;
+  /**
+   * While a file exists at this path every call fails (PAYMENT_GATEWAY_DOWN_FILE): an outage that
+   * experiments and tests start and end from outside the worker, without restarting it.
+   */
+  downFile?: string | undefined;
   random?: () => number;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
@@ -47,6 +76,7 @@ export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
 
   async function common(): Promise<void> {
     if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
+    if (knobs.downFile !== undefined && (await exists(knobs.downFile))) throw new GatewayUnavailableError(`Simulated gateway down (${knobs.downFile} exists)`);
     if (knobs.failureRate > 0 && random() < knobs.failureRate) throw new GatewayUnavailableError('Simulated gateway outage');
   }
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
 import { Failure } from '../lib/failures.js';
-import { CardDeclinedError, type PaymentGateway } from './payment-gateway.js';
+import { CardDeclinedError, PaymentUnavailableError, type PaymentGateway } from './payment-gateway.js';
 
 export interface ChargeInput {
   reservationId: string;
@@ -35,6 +35,9 @@ export function createPaymentActivities(sql: postgres.Sql, gateway: PaymentGatew
             VALUES (${input.idempotencyKey}, ${input.reservationId}, ${input.amountCents}, ${input.currency}, 'captured', ${reference})`;
           return { reference, amountCents: input.amountCents };
         } catch (error) {
+          // The breaker is open: nothing was charged and nothing is recorded (the transaction rolls
+          // back), and the saga ends at once instead of retrying against a gateway that is down.
+          if (error instanceof PaymentUnavailableError) throw paymentUnavailable(error);
           if (!(error instanceof CardDeclinedError)) throw error;
           await tx`
             INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference, decline_reason)
@@ -74,6 +77,11 @@ export function createPaymentActivities(sql: postgres.Sql, gateway: PaymentGatew
 /** The failure a declined card ends a booking with, saga and two-phase commit alike. */
 export function declined(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: Failure.PaymentDeclined, message, nonRetryable: true });
+}
+
+/** The failure a charge ends a booking with while the gateway's circuit breaker is open. */
+export function paymentUnavailable(error: PaymentUnavailableError): ApplicationFailure {
+  return ApplicationFailure.create({ type: Failure.PaymentUnavailable, message: error.message, nonRetryable: true, details: [{ retryAfterMs: error.retryAfterMs }] });
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

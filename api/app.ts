@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { AppDeps } from './deps.js';
 import { ServiceUnavailable, unavailableError } from './dependency-errors.js';
-import { ApiError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
+import { ApiError, DomainError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
 
 /** What a 503 asks the client to wait: a restart of Postgres or Temporal takes seconds. */
 const RETRY_AFTER_SECONDS = 2;
@@ -36,7 +36,8 @@ function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
       const status = httpish.status ?? httpish.statusCode;
       if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
       error = unavailableError(error, RETRY_AFTER_SECONDS) ?? error;
-      if (error instanceof ServiceUnavailable) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      const retryAfter = error instanceof ServiceUnavailable || error instanceof DomainError ? error.retryAfterSeconds : undefined;
+      if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       if (error instanceof ApiError) {
         ctx.status = error.status;
         ctx.body = { error: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };

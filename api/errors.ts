@@ -75,6 +75,8 @@ export class DomainError extends ApiError {
     readonly type: FailureType,
     message: string = failures[type].message,
     details?: unknown,
+    /** Sent as Retry-After (a 503 that says when to book again). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message, details);
     this.status = failures[type].status;

@@ -46,6 +46,12 @@ const envSchema = z.object({
   RESERVATION_WAIT_MS: durationMs.default(10_000),
   PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  /** Experiments and tests: while a file exists at this path the simulated gateway fails every call. */
+  PAYMENT_GATEWAY_DOWN_FILE: z.string().min(1).optional(),
+  /** The gateway's circuit breaker opens after this many gateway failures in a row (declines do not count). */
+  PAYMENT_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  /** How long it stays open before one trial charge may go through; also the 503's Retry-After. */
+  PAYMENT_BREAKER_HALF_OPEN_MS: durationMs.default(5_000),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** Live seat map (api/live/heartbeat.ts): a socket that misses one ping interval's pong is dropped. */
   LIVE_PING_INTERVAL_MS: durationMs.default(15_000),

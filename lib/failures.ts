@@ -21,6 +21,9 @@ export const failures = {
   PaymentDeclined: { status: 402, code: 'payment_declined', reason: 'payment_declined', message: 'The payment was declined; nothing was charged and the seats were released' },
   EventNotOnSale: { status: 409, code: 'event_not_on_sale', reason: 'event_not_on_sale', message: 'The event is no longer on sale' },
   TicketingFailed: { status: 502, code: 'reservation_failed', reason: 'ticketing_failed', message: 'Tickets could not be issued; the payment was refunded' },
+  // The payment gateway's circuit breaker is open (activities/payment-breaker.ts): failing at once
+  // releases the seats instead of holding them through minutes of retries.
+  PaymentUnavailable: { status: 503, code: 'service_unavailable', reason: 'payment_unavailable', message: 'Payments are unavailable right now; nothing was charged and the seats were released' },
   // A seat-lock for a reservation that has already ended (its tombstone wins): not retried.
   ReservationClosed: { status: 409, code: 'reservation_closed', message: 'The reservation has already ended' },
   // Answers to a pay request.
@@ -51,7 +54,7 @@ export function failureTypeOf(type: string | null | undefined): FailureType | un
 }
 
 /** The failures that end a reservation with a reason the user sees. */
-export const reservationEndingFailures = ['SeatsUnavailable', 'SoldOut', 'PaymentDeclined', 'EventNotOnSale', 'TicketingFailed'] as const satisfies readonly FailureType[];
+export const reservationEndingFailures = ['SeatsUnavailable', 'SoldOut', 'PaymentDeclined', 'EventNotOnSale', 'TicketingFailed', 'PaymentUnavailable'] as const satisfies readonly FailureType[];
 export type ReservationEndingFailure = (typeof reservationEndingFailures)[number];
 export const isReservationEnding = (type: FailureType | undefined): type is ReservationEndingFailure =>
   type !== undefined && (reservationEndingFailures as readonly string[]).includes(type);

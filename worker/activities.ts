@@ -1,5 +1,6 @@
 import { connectAs, type DatabaseHandle } from '../db/client.js';
 import { createPaymentActivities } from '../activities/payments.js';
+import { withCircuitBreaker } from '../activities/payment-breaker.js';
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
 import { createSeatActivities } from '../activities/seats.js';
 import { createTicketActivities } from '../activities/tickets.js';
@@ -14,6 +15,7 @@ import {
   type CoordinatorHooks,
 } from '../activities/two-phase-commit/index.js';
 import { serviceDatabaseUrl, type Config } from '../lib/config.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 
 export interface ActivityResources {
   activities: ReturnType<typeof createSeatActivities> &
@@ -26,12 +28,21 @@ export interface ActivityResources {
 }
 
 /** Every activity, each module connected as its own service role. */
-export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks } = {}): ActivityResources {
+export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks; logger?: Logger } = {}): ActivityResources {
   // Four pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
   const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 })];
   const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
-  const gateway = options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS });
+  const logger = options.logger ?? createLogger('worker');
+  // One breaker per process, shared by the saga's charges and two-phase commit's: both see the same gateway.
+  const gateway = withCircuitBreaker(options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS, downFile: cfg.PAYMENT_GATEWAY_DOWN_FILE }), {
+    threshold: cfg.PAYMENT_BREAKER_THRESHOLD,
+    halfOpenAfterMs: cfg.PAYMENT_BREAKER_HALF_OPEN_MS,
+    onStateChange: (state, lastError) => {
+      if (state === 'open') logger.warn({ lastError: lastError instanceof Error ? lastError.message : String(lastError), threshold: cfg.PAYMENT_BREAKER_THRESHOLD, halfOpenAfterMs: cfg.PAYMENT_BREAKER_HALF_OPEN_MS }, 'payment gateway circuit open: new charges fail at once');
+      else logger.info({ state }, `payment gateway circuit ${state === 'closed' ? 'closed: charging again' : 'half-open: one trial charge'}`);
+    },
+  });
   // Phase 2 gets connections of its own: a COMMIT PREPARED that queued behind bookings waiting for
   // the very rows it would release would wait for their lock timeout (measured: 15 s stalls).
   const finish: DatabaseHandle[] = [connectAs('booking', { cfg, max: 2 }), connectAs('payments', { cfg, max: 2 }), connectAs('ticketing', { cfg, max: 2 })];

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
-import { CardDeclinedError, type PaymentGateway } from '../payment-gateway.js';
-import { declined, type ChargeInput } from '../payments.js';
+import { CardDeclinedError, PaymentUnavailableError, type PaymentGateway } from '../payment-gateway.js';
+import { declined, paymentUnavailable, type ChargeInput } from '../payments.js';
 
 /**
  * The payments store as a two-phase-commit participant (coordinator.ts). The card
@@ -24,6 +24,7 @@ export function createChargeParticipant(sql: postgres.Sql, gateway: PaymentGatew
         });
       } catch (error) {
         if (error instanceof CardDeclinedError) throw declined(error.message);
+        if (error instanceof PaymentUnavailableError) throw paymentUnavailable(error);
         throw error;
       }
     },

@@ -38,6 +38,7 @@ describe('the failure vocabulary', () => {
       PaymentDeclined: '402 payment_declined',
       EventNotOnSale: '409 event_not_on_sale',
       TicketingFailed: '502 reservation_failed',
+      PaymentUnavailable: '503 service_unavailable',
       ReservationClosed: '409 reservation_closed',
       HoldExpired: '410 hold_expired',
       NotPayable: '409 reservation_not_payable',
@@ -73,8 +74,8 @@ describe('failureTypeOf', () => {
 });
 
 describe('reservation-ending failures', () => {
-  it('are the five a customer sees as the reason their reservation failed', () => {
-    expect([...reservationEndingFailures].sort()).toEqual([Failure.EventNotOnSale, Failure.PaymentDeclined, Failure.SeatsUnavailable, Failure.SoldOut, Failure.TicketingFailed].sort());
+  it('are the six a customer sees as the reason their reservation failed', () => {
+    expect([...reservationEndingFailures].sort()).toEqual([Failure.EventNotOnSale, Failure.PaymentDeclined, Failure.PaymentUnavailable, Failure.SeatsUnavailable, Failure.SoldOut, Failure.TicketingFailed].sort());
     for (const type of allTypes) expect(isReservationEnding(type), type).toBe((reservationEndingFailures as readonly string[]).includes(type));
     expect(isReservationEnding(undefined)).toBe(false);
   });
@@ -88,7 +89,7 @@ describe('reservation-ending failures', () => {
   });
 
   it('store the reasons the read model and the API know', () => {
-    expect(reservationEndingFailures.map((type) => reasonOf(type))).toEqual(['seats_unavailable', 'sold_out', 'payment_declined', 'event_not_on_sale', 'ticketing_failed']);
+    expect(reservationEndingFailures.map((type) => reasonOf(type))).toEqual(['seats_unavailable', 'sold_out', 'payment_declined', 'event_not_on_sale', 'ticketing_failed', 'payment_unavailable']);
   });
 
   it('are never retried by a saga step, nor is a closed reservation or the legacy EventClosed', () => {

@@ -62,6 +62,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
         404: 'No such event',
         409: 'Seats unavailable, sold out, or event not on sale',
         422: 'Idempotency-Key reused with another body',
+        503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
       async handler(ctx, { body, user, headers }) {
         const protocol = headers['booking-protocol'] ?? config.BOOKING_PROTOCOL;
@@ -111,7 +112,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
           return;
         }
         if (outcome.snapshot.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
-        throwIfFailed(outcome.snapshot);
+        throwIfFailed(outcome.snapshot, config);
         ctx.status = 201;
         ctx.body = presentSnapshot(outcome.snapshot);
       },
@@ -156,11 +157,11 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
       access: 'user',
       params: idParams,
       body: payBody,
-      responses: { 200: { description: 'Confirmed', body: reservation }, 401: 'No valid token', 402: 'Payment declined', 404: 'No such reservation', 409: 'Not waiting for payment', 410: 'The hold expired' },
+      responses: { 200: { description: 'Confirmed', body: reservation }, 401: 'No valid token', 402: 'Payment declined', 404: 'No such reservation', 409: 'Not waiting for payment', 410: 'The hold expired', 503: 'Payments unavailable; see Retry-After' },
       async handler(ctx, { params, body, user }) {
         await ownReservation(params.id, user);
         const snapshot = await workflows.pay(params.id, body.paymentToken);
-        throwIfFailed(snapshot);
+        throwIfFailed(snapshot, config);
         ctx.body = presentSnapshot(snapshot);
       },
     }),
