@@ -19,10 +19,18 @@ const postgresConnectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 
 /** SQLSTATEs of a server going away or not accepting connections: admin_shutdown, crash_shutdown, cannot_connect_now, class 08. */
 const postgresUnavailableStates = /^(57P01|57P02|57P03|08...)$/;
 
-/** A Postgres error that says the server is gone or restarting (not a bad query). */
+/**
+ * A Postgres error that says the server is gone or restarting (not a bad query), anywhere in the
+ * cause chain: drizzle wraps the driver's error in its own.
+ */
 export function isPostgresUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && (postgresConnectionCodes.has(code) || postgresUnavailableStates.test(code));
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (postgresConnectionCodes.has(code) || postgresUnavailableStates.test(code))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** gRPC status codes of a Temporal server that does not answer: UNAVAILABLE (14), DEADLINE_EXCEEDED (4). */

@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { config, serviceDatabaseUrl, storeOwnerUrl, stores, type Config, type ServiceName, type Store } from '../lib/config.js';
+import postgresDriver from './postgres-driver.js';
 import * as schema from './schema/index.js';
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -24,8 +25,27 @@ export interface ConnectOptions {
 /** Called with the text of every statement sent: how tests and benchmarks count SQL per request. */
 export type QueryObserver = (statement: string) => void;
 
-function open(url: string, max: number, onQuery?: QueryObserver): DatabaseHandle {
-  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'boxoffice' }, ...(onQuery ? { debug: (_connection: number, statement: string) => onQuery(statement) } : {}) });
+/**
+ * How a pool behaves when Postgres goes away (docs/faults.md): a connection attempt gives up after
+ * 3 s (postgres.js waits 30 s), so a request answers 503 instead of hanging; reconnect attempts back
+ * off to at most 1 s (postgres.js grows to 20 s, which would keep a pool away for that long after
+ * Postgres is back); TCP keep-alive notices a silently dead peer within seconds, not hours.
+ */
+export const connectionFaultOptions = {
+  connect_timeout: 3,
+  idle_timeout: 60,
+  keep_alive: 5,
+  backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+} as const;
+
+function open(url: string, max: number, onQuery?: QueryObserver, name = 'boxoffice'): DatabaseHandle {
+  const sql = postgresDriver(url, {
+    max,
+    onnotice: () => {},
+    ...connectionFaultOptions,
+    connection: { application_name: name },
+    ...(onQuery ? { debug: (_connection: number, statement: string) => onQuery(statement) } : {}),
+  });
   return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
 }
 
@@ -49,11 +69,11 @@ export interface StoreHandles {
 }
 
 /** One pool per distinct URL, shared by every key that names the same database. */
-function poolsByDatabase<K>(urlOf: ReadonlyMap<K, string>, max: number, onQuery?: QueryObserver): { of(key: K): DatabaseHandle | undefined; close(): Promise<void> } {
+function poolsByDatabase<K>(urlOf: ReadonlyMap<K, string>, max: number, onQuery?: QueryObserver, name?: string): { of(key: K): DatabaseHandle | undefined; close(): Promise<void> } {
   const byUrl = new Map<string, DatabaseHandle>();
   const byKey = new Map<K, DatabaseHandle>();
   for (const [key, url] of urlOf) {
-    const handle = byUrl.get(url) ?? open(url, max, onQuery);
+    const handle = byUrl.get(url) ?? open(url, max, onQuery, name);
     byUrl.set(url, handle);
     byKey.set(key, handle);
   }
@@ -77,8 +97,13 @@ export function connectStoresAsOwner(options: { max?: number; cfg?: Config } = {
  * A service's pools to its own store and to other stores it reads, one pool per distinct database:
  * the API reads reservations and tickets, the projection reads the booking outbox, where they live.
  */
-export function connectServiceToStores<S extends Store>(service: ServiceName, wanted: readonly S[], options: { max?: number; onQuery?: QueryObserver } = {}): { of(store: S): DatabaseHandle; close(): Promise<void> } {
-  const pools = poolsByDatabase(new Map(wanted.map((store) => [store, serviceDatabaseUrl(service, config(), store)])), options.max ?? 10, options.onQuery);
+export function connectServiceToStores<S extends Store>(
+  service: ServiceName,
+  wanted: readonly S[],
+  options: { max?: number; onQuery?: QueryObserver; cfg?: Config } = {},
+): { of(store: S): DatabaseHandle; close(): Promise<void> } {
+  // application_name says whose connection it is (fault tests find the projection's LISTEN by it).
+  const pools = poolsByDatabase(new Map(wanted.map((store) => [store, serviceDatabaseUrl(service, options.cfg ?? config(), store)])), options.max ?? 10, options.onQuery, `boxoffice-${service}`);
   return {
     of(store) {
       const handle = pools.of(store);

@@ -8,7 +8,10 @@ const logger = createLogger('projection');
 config();
 // The read model lives in the shared database; the outbox it follows, in the booking store.
 const database = connectServiceToStores('projection', ['shared', 'booking'], { max: 3 });
-const projection = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({ onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry') });
+const projection = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({
+  onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry'),
+  onRelisten: () => logger.warn('projection: LISTEN re-established; catching up'),
+});
 logger.info('projection running');
 
 let stopping = false;

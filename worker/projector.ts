@@ -172,11 +172,24 @@ export function createProjector({ source, target }: ProjectorConnections) {
    * Runs until stopped: wakes on NOTIFY from the booking activities, and sweeps every
    * `sweepMs` anyway, so a lost notification only delays a change.
    */
-  function start(options: { sweepMs?: number; onError?: (error: unknown) => void } = {}) {
+  function start(options: { sweepMs?: number; onError?: (error: unknown) => void; onRelisten?: () => void } = {}) {
     let stopped = false;
     let running: Promise<unknown> = Promise.resolve();
     let wake: (() => void) | undefined;
-    const listening = source.listen(OUTBOX_CHANNEL, () => wake?.());
+    let listenedOnce = false;
+    // postgres.js re-issues LISTEN whenever its connection closes, retrying until Postgres answers;
+    // NOTIFYs sent meanwhile are lost, so a re-established LISTEN catches up at once (the sweep
+    // would, a little later). If Postgres is down at start the first LISTEN fails, and the same
+    // retry takes over: the failure is only logged.
+    const onListen = () => {
+      if (listenedOnce) options.onRelisten?.();
+      listenedOnce = true;
+      wake?.();
+    };
+    const listening = source.listen(OUTBOX_CHANNEL, () => wake?.(), onListen).catch((error: unknown) => {
+      options.onError?.(error);
+      return undefined;
+    });
     const loop = (async () => {
       while (!stopped) {
         running = catchUp().catch((error: unknown) => options.onError?.(error));
@@ -196,7 +209,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
         stopped = true;
         wake?.();
         await loop;
-        await (await listening).unlisten();
+        await (await listening)?.unlisten().catch(() => {});
       },
     };
   }

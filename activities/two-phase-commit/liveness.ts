@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { connectionFaultOptions } from '../../db/client.js';
+import postgresDriver from '../../db/postgres-driver.js';
 
 /**
  * A coordinator is alive while it holds a session advisory lock keyed by its id on a connection of
@@ -22,7 +24,7 @@ const livenessKey = (coordinatorId: string) => `boxoffice-coordinator:${coordina
 export function startLiveness(url: string): Liveness {
   const id = randomUUID();
   // One connection that is never recycled: its session holds the lock.
-  const session = postgres(url, { max: 1, max_lifetime: 0, idle_timeout: 0, onnotice: () => {}, connection: { application_name: 'boxoffice-coordinator' } });
+  const session = postgresDriver(url, { max: 1, max_lifetime: 0, idle_timeout: 0, connect_timeout: connectionFaultOptions.connect_timeout, backoff: connectionFaultOptions.backoff, onnotice: () => {}, connection: { application_name: 'boxoffice-coordinator' } });
   const take = async () => {
     await session`
       SELECT pg_advisory_lock(hashtextextended(${livenessKey(id)}, 0))

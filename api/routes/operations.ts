@@ -35,9 +35,15 @@ export function operationRoutes({ db, workflows, metrics }: AppDeps, allRoutes: 
           postgres: postgres.status === 'fulfilled' ? 'ok' : String(postgres.reason),
           temporal: temporalServer.status === 'fulfilled' ? 'ok' : String(temporalServer.reason),
         };
-        const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
-        ctx.status = ready ? 200 : 503;
-        ctx.body = ready ? { status: 'ready', checks } : { error: 'not_ready', message: 'A dependency does not answer', details: checks };
+        const down = (['postgres', 'temporal'] as const).filter((name) => checks[name] !== 'ok');
+        if (down.length === 0) {
+          ctx.body = { status: 'ready', checks };
+          return;
+        }
+        const names = { postgres: 'Postgres', temporal: 'Temporal' };
+        ctx.status = 503;
+        ctx.set('Retry-After', '1');
+        ctx.body = { error: 'not_ready', message: `${down.map((name) => names[name]).join(' and ')} ${down.length > 1 ? 'do' : 'does'} not answer`, details: { ...checks, down } };
       },
     }),
     route({

@@ -37,6 +37,8 @@ export interface StackOptions {
   withoutProjection?: boolean;
   /** Sees every SQL statement the API sends (to count statements per request). */
   onApiQuery?: QueryObserver;
+  /** How often the projection sweeps without a NOTIFY (default 100 ms). */
+  projectionSweepMs?: number;
 }
 
 export interface Stack {
@@ -68,11 +70,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   quietRuntime();
   const cfg = loadConfig({ ...process.env, TASK_QUEUE: `test-${randomUUID()}`, PORT: '0', ...options.env });
   const logger = createLogger('test');
-  const stores = connectStoresAsOwner({ max: 2 });
+  const stores = connectStoresAsOwner({ max: 2, cfg });
   const owner = stores.shared;
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
-  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
-  const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
+  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, cfg, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
+  const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2, cfg });
   const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
@@ -100,7 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!options.withoutWorker) await startWorker();
 
   const projector = createProjector({ source: projectionDb.of('booking').sql, target: projectionDb.of('shared').sql });
-  const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
+  const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
   const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });

@@ -4,6 +4,7 @@ import { cancellation, pendingReservation, reservation, reservationList } from '
 import { Failure } from '../../../lib/failures.js';
 import { recordOfSnapshot, type ReservationSnapshot } from '../../../lib/reservations.js';
 import { unknownSeatIds } from '../../../lib/seating.js';
+import { isPostgresUnavailable } from '../../dependency-errors.js';
 import { DomainError, Forbidden, IdempotencyKeyReused, NotFound, ReservationNotCancellable, ValidationFailed } from '../../errors.js';
 import { seatingOf } from '../../read-model.js';
 import { requestHash, reservationIdFor } from '../../reservation-client.js';
@@ -24,7 +25,13 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
    * booking row, or, before the seat-lock has written one, its workflow's state.
    */
   async function visibleReservation(id: string, user: AuthUser): Promise<{ row?: ReservationRow; snapshot?: ReservationSnapshot; seating: 'reserved' | 'general' }> {
-    const row = await queries.byId(id);
+    let row: ReservationRow | undefined;
+    try {
+      row = await queries.byId(id);
+    } catch (error) {
+      if (!isPostgresUnavailable(error)) throw error;
+      return fromWorkflowOnly(id, user, error);
+    }
     const snapshot = row ? undefined : await workflows.snapshot(id);
     const eventId = row?.eventId ?? snapshot?.eventId;
     const customerId = row?.customerId ?? snapshot?.customerId;
@@ -35,6 +42,18 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
       throw new NotFound('reservation_not_found', `No reservation ${id}`);
     }
     return { ...(row ? { row } : {}), ...(snapshot ? { snapshot } : {}), seating: facts?.seatingType ?? 'reserved' };
+  }
+
+  /**
+   * Postgres is down: the saga's own state answers for its customer (and an admin), as it does
+   * before the seat-lock has written a row. The organizer's right to see it needs the catalogue,
+   * so anyone else gets the 503 of the outage (`cause`).
+   */
+  async function fromWorkflowOnly(id: string, user: AuthUser, cause: unknown): Promise<{ snapshot: ReservationSnapshot; seating: 'reserved' | 'general' }> {
+    const snapshot = await workflows.snapshot(id);
+    if (!snapshot) throw cause;
+    if (user.role !== 'admin' && user.id !== snapshot.customerId) throw cause;
+    return { snapshot, seating: snapshot.seating };
   }
 
   async function ownReservation(id: string, user: AuthUser) {
