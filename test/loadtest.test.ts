@@ -222,7 +222,11 @@ describe('the load script against the real stack', () => {
     const deps = { stores: stack.storeSqls, temporal: stack.temporal };
     const expectedSold = new Map([[eventId, 8]]);
     const late = await stack.http.user('customer');
+    // A late request that reaches the seat-lock (the read model is made to miss the sale, or the
+    // API would refuse it before any workflow) leaves a failed reservation behind.
+    const [shown] = await stack.owner.sql<{ status: string; reservation_id: string }[]>`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = 'A-1' RETURNING status, reservation_id`;
     expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, late.token)).status).toBe(409);
+    await stack.owner.sql`INSERT INTO readmodel.seat_states (event_id, seat_id, status, reservation_id) VALUES (${eventId}, 'A-1', ${shown?.status ?? 'sold'}, ${shown?.reservation_id ?? null})`;
     await expect.poll(async () => (await runningWorkflows(stack.temporal, [eventId])).length, { timeout: 10_000 }).toBe(0);
     expect((await verifyRun(deps, [eventId], expectedSold, true)).ok).toBe(true);
 
