@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isUnresolved } from '../../loadtest/booking.js';
+import { CHAOS_BEGIN, chaosSectionOf, withChaosSection } from '../../loadtest/chaos-report.js';
+import type { RequestRecord } from '../../loadtest/records.js';
 import { backoffMs, decideRetry, MAX_ATTEMPTS, RETRY_AFTER_CAP_MS, RETRY_MAX_WAIT_MS, retryAfterMs, type AttemptResult } from '../../loadtest/retry-policy.js';
 
 const decide = (result: AttemptResult, overrides: { attempts?: number; keyed?: boolean; leftMs?: number } = {}) =>
@@ -35,5 +38,36 @@ describe('the load script retry policy', () => {
     expect(decide({ kind: 'answer', status: 503, retryAfter: '5' }, { leftMs: 4000 })).toEqual({ retry: false });
     expect(decide({ kind: 'transport', code: 'network_error' }, { leftMs: 100 })).toEqual({ retry: false });
     expect(decide({ kind: 'transport', code: 'network_error' }, { attempts: MAX_ATTEMPTS })).toEqual({ retry: false });
+  });
+});
+
+describe('which bookings stay unresolved until settle() asks again', () => {
+  const record = (fields: Partial<RequestRecord>): RequestRecord => ({ seq: 1, kind: 'reserve', client: 0, eventId: 'e', seats: 1, start: 0, end: 1, latencyMs: 1, status: 201, outcome: 'failed', httpCalls: 1, ...fields });
+
+  it('a lost answer or a 5xx with a key or an id, and a booking still pending', () => {
+    expect(isUnresolved(record({ status: 0, errorCode: 'network_error', idempotencyKey: 'k' }))).toBe(true);
+    expect(isUnresolved(record({ status: 503, errorCode: 'service_unavailable', idempotencyKey: 'k' }))).toBe(true);
+    expect(isUnresolved(record({ status: 0, errorCode: 'client_timeout', reservationId: 'r' }))).toBe(true);
+    expect(isUnresolved(record({ status: 202, errorCode: 'pending_timeout', reservationId: 'r' }))).toBe(true);
+  });
+
+  it('not a definite answer, nor an unkeyed request that never got one', () => {
+    expect(isUnresolved(record({ outcome: 'confirmed', status: 201, idempotencyKey: 'k' }))).toBe(false);
+    expect(isUnresolved(record({ status: 409, errorCode: 'seats_unavailable', idempotencyKey: 'k' }))).toBe(false);
+    expect(isUnresolved(record({ status: 0, errorCode: 'network_error' }))).toBe(false);
+  });
+});
+
+describe("the chaos experiment's section of faults.md", () => {
+  it('is appended once, replaced on the next run, and kept by the other experiment', () => {
+    const crash = '# Fault experiments\n\n| case |\n';
+    const once = withChaosSection(crash, '## Faults under load\n\nfirst\n');
+    expect(once.startsWith(crash.trimEnd())).toBe(true);
+    const twice = withChaosSection(once, '## Faults under load\n\nsecond\n');
+    expect(twice).toContain('second');
+    expect(twice).not.toContain('first');
+    expect(twice.split(CHAOS_BEGIN)).toHaveLength(2);
+    expect(chaosSectionOf(twice)).toContain('second');
+    expect(chaosSectionOf(crash)).toBe('');
   });
 });
