@@ -52,10 +52,10 @@ export const callTimeout = (run: RunContext, deadline: number): number => Math.m
  * One request, asked again (same Idempotency-Key, same body) while retry-policy.ts says so: after a
  * lost answer, a 5xx (a 503's Retry-After honoured) or a 429, within the booking's deadline.
  */
-export async function sendWithRetries(run: RunContext, deadline: number, keyed: boolean, count: CallCount, send: (timeoutMs: number) => Promise<ReservationAnswer>): Promise<ReservationAnswer | TransportError> {
+export async function sendWithRetries<A extends { status: number; retryAfter?: string }>(run: RunContext, deadline: number, keyed: boolean, count: CallCount, send: (timeoutMs: number) => Promise<A>): Promise<A | TransportError> {
   for (let attempts = 1; ; attempts++) {
     count.calls++;
-    let result: ReservationAnswer | TransportError;
+    let result: A | TransportError;
     try {
       result = await send(callTimeout(run, deadline));
     } catch (error) {
@@ -239,18 +239,28 @@ async function pay(run: RunContext, reservationId: string, plan: BookingPlan, de
   return (await follow(run, reservationId, plan.customer.token, ['pending', 'held'], deadline - run.now(), count)).answer;
 }
 
-/** POST /api/reservations/:id/cancel for a confirmed booking; the ledger and the seat views get the seats back. */
+/**
+ * POST /api/reservations/:id/cancel for a confirmed booking; the ledger and the seat views get the
+ * seats back. Cancelling is idempotent, so a lost answer or a 5xx is asked again; when an attempt's
+ * outcome stayed unknown, the reservation itself says whether it was cancelled.
+ */
 export async function cancel(run: RunContext, booking: { reservationId: string; eventId: string; seats: number }, customer: Customer): Promise<RequestRecord> {
   const start = run.now();
+  const deadline = start + run.options.requestTimeoutMs + run.options.pendingTimeoutMs;
+  const count: CallCount = { calls: 0, retries: 0 };
   let status = 0;
   let errorCode: string | undefined;
-  try {
-    const answer = await run.api.post<Cancellation | ErrorBody>(`/api/reservations/${booking.reservationId}/cancel`, {}, customer.token);
+  const answer = await sendWithRetries(run, deadline, true, count, (timeoutMs) =>
+    run.api.post<Cancellation | ErrorBody>(`/api/reservations/${booking.reservationId}/cancel`, {}, customer.token, undefined, timeoutMs),
+  );
+  if (answer instanceof TransportError) errorCode = answer.code;
+  else {
     status = answer.status;
     if (answer.status !== 200 || isErrorBody(answer.body) || answer.body.status !== 'cancelled') errorCode = errorCodeOf(answer);
-  } catch (error) {
-    if (!(error instanceof TransportError)) throw error;
-    errorCode = error.code;
+  }
+  if (errorCode && (count.retries > 0 || status === 0 || status >= 500)) {
+    const now = await follow(run, booking.reservationId, customer.token, [], Math.max(1, deadline - run.now()), count);
+    if (reservationIn(now.answer)?.status === 'cancelled') errorCode = undefined;
   }
   const end = run.now();
   if (!errorCode) {
@@ -270,7 +280,8 @@ export async function cancel(run: RunContext, booking: { reservationId: string; 
     status,
     outcome: errorCode ? 'failed' : 'cancelled',
     ...(errorCode ? { errorCode } : {}),
-    httpCalls: 1,
+    httpCalls: count.calls,
+    ...(count.retries > 0 ? { retries: count.retries } : {}),
   });
 }
 
