@@ -162,6 +162,12 @@ const outcomes: FaultOutcome[] = [];
 const apiPorts = [settings.apiPort, settings.apiPort + 1];
 rmSync(gatewayDownFile, { force: true });
 const stack = await startChaosStack({ postgres: settings.postgresPort, temporal: settings.temporalPort, apis: apiPorts }, { PAYMENT_GATEWAY_DOWN_FILE: gatewayDownFile }, log);
+// Ctrl-C: the Temporal server runs in a process group of its own and Postgres as a daemon; stop them too.
+process.once('SIGINT', () => {
+  log('interrupted; stopping the stack');
+  rmSync(gatewayDownFile, { force: true });
+  void stack.stop().finally(() => process.exit(130));
+});
 try {
   for (const fault of faults) {
     outcomes.push(await runFault(stack, fault));
