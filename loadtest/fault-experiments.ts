@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import type { ErrorBody, Reservation } from '../api/contract/index.js';
 import { checkInvariants } from '../db/invariants.js';
 import { pollUntil } from '../lib/poll.js';
 import { reservationWorkflowId, type ReservationRequest, type ReservationSnapshot } from '../lib/reservations.js';
+import { chaosSectionOf } from './chaos-report.js';
 import { experimentEnv, startExperimentStack, type ExperimentStack } from './experiment-stack.js';
 import { createEvent, login, register, seatStates } from './api.js';
 import { settingsFromCommandLine, textFlag, type Flag } from './cli-flags.js';
@@ -171,6 +172,8 @@ try {
 }
 await mkdir(outDir, { recursive: true });
 await writeFile(path.join(outDir, 'faults.json'), JSON.stringify({ startedAt: started, outcomes }, null, 1));
-await writeFile(path.join(outDir, 'faults.md'), markdown(outcomes, started));
+// The chaos experiment's section of the same file stays as it was.
+const chaosSection = chaosSectionOf(await readFile(path.join(outDir, 'faults.md'), 'utf8').catch(() => ''));
+await writeFile(path.join(outDir, 'faults.md'), `${markdown(outcomes, started)}${chaosSection ? `\n${chaosSection}` : ''}`);
 console.log(markdown(outcomes, started));
 process.exitCode = outcomes.every((outcome) => outcome.invariants.length === 0) ? 0 : 1;

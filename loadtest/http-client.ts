@@ -5,6 +5,8 @@ export interface ApiAnswer<T> {
   status: number;
   body: T;
   location?: string;
+  /** A 503's (or 429's) Retry-After header, as sent. */
+  retryAfter?: string;
 }
 
 /** The request never got an HTTP answer: refused, reset, or no answer within the time limit. */
@@ -25,24 +27,53 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** A refused connection: the request never reached that server, so sending it to another is safe. */
+const REFUSED = /ECONNREFUSED/;
+/** How long a server that refused a connection is skipped before it is tried again. */
+const SKIP_REFUSED_MS = 1000;
+
 /**
  * A small JSON client over node:http with a keep-alive pool: much cheaper per request than fetch,
  * which matters when the load generator shares two cores with the system it measures. For the same
  * reason answers are not parsed with the contract's zod schemas: `T` is the contract's type, trusted.
+ *
+ * Given several base URLs (API processes of one stack), requests go round-robin over them; one that
+ * refuses connections is skipped for a second and its requests go to the others, as a load balancer
+ * in front of them would.
  */
 export class ApiClient {
   private readonly agent: http.Agent;
-  private readonly origin: URL;
+  private readonly origins: URL[];
+  private readonly refusedUntil: number[];
+  private turn = 0;
 
   constructor(
-    baseUrl: string,
+    baseUrl: string | readonly string[],
     private readonly options: { maxSockets: number; timeoutMs: number },
   ) {
-    this.origin = new URL(baseUrl);
+    this.origins = (typeof baseUrl === 'string' ? [baseUrl] : baseUrl).map((url) => new URL(url));
+    if (this.origins.length === 0) throw new Error('ApiClient needs a base URL');
+    this.refusedUntil = this.origins.map(() => 0);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
   }
 
-  request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiAnswer<T>> {
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiAnswer<T>> {
+    const first = this.turn++ % this.origins.length;
+    for (let i = 0; ; i++) {
+      const index = (first + i) % this.origins.length;
+      const last = i >= this.origins.length - 1;
+      if (!last && this.refusedUntil[index]! > Date.now()) continue;
+      try {
+        return await this.requestTo<T>(this.origins[index]!, method, path, options);
+      } catch (error) {
+        if (!(error instanceof TransportError) || !REFUSED.test(error.message)) throw error;
+        this.refusedUntil[index] = Date.now() + SKIP_REFUSED_MS;
+        if (last) throw error;
+      }
+    }
+  }
+
+  private requestTo<T>(origin: URL, method: string, path: string, options: RequestOptions): Promise<ApiAnswer<T>> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -53,7 +84,7 @@ export class ApiClient {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     return new Promise((resolve, reject) => {
       const request = http.request(
-        { agent: this.agent, hostname: this.origin.hostname, port: this.origin.port || 80, method, path, headers },
+        { agent: this.agent, hostname: origin.hostname, port: origin.port || 80, method, path, headers },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -67,8 +98,8 @@ export class ApiClient {
             } catch {
               // Not JSON (the /metrics text, or a proxy's error page): keep the text.
             }
-            const location = response.headers.location;
-            resolve({ status: response.statusCode ?? 0, body: body as T, ...(location ? { location } : {}) });
+            const { location, 'retry-after': retryAfter } = response.headers;
+            resolve({ status: response.statusCode ?? 0, body: body as T, ...(location ? { location } : {}), ...(retryAfter ? { retryAfter } : {}) });
           });
         },
       );
@@ -83,12 +114,13 @@ export class ApiClient {
     });
   }
 
-  get<T>(path: string, token?: string): Promise<ApiAnswer<T>> {
-    return this.request<T>('GET', path, token ? { token } : {});
+  /** `timeoutMs`: this call's limit, when a caller's deadline is nearer than the client's own. */
+  get<T>(path: string, token?: string, timeoutMs?: number): Promise<ApiAnswer<T>> {
+    return this.request<T>('GET', path, { ...(token ? { token } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
-  post<T>(path: string, body: unknown, token?: string, headers?: Record<string, string>): Promise<ApiAnswer<T>> {
-    return this.request<T>('POST', path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}) });
+  post<T>(path: string, body: unknown, token?: string, headers?: Record<string, string>, timeoutMs?: number): Promise<ApiAnswer<T>> {
+    return this.request<T>('POST', path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
   delete<T>(path: string, token?: string): Promise<ApiAnswer<T>> {

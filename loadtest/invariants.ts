@@ -28,18 +28,42 @@ export interface Verification {
 /** The Temporal visibility query for the run's workflows still running on one event. */
 export const runningQuery = (eventId: string): string => `EventId="${eventId}" AND ExecutionStatus="Running"`;
 
-/** Reservation, cancellation and event-cancellation workflows of these events that have not closed. */
-export async function runningWorkflows(temporal: VerifierDeps['temporal'], eventIds: readonly string[], limit = 20): Promise<{ eventId: string; workflowIds: string[] }[]> {
-  const found: { eventId: string; workflowIds: string[] }[] = [];
-  for (const eventId of eventIds) {
-    const workflowIds: string[] = [];
-    for await (const execution of temporal.workflow.list({ query: runningQuery(eventId), pageSize: limit })) {
-      workflowIds.push(execution.workflowId);
-      if (workflowIds.length >= limit) break;
+/** How long one look at Temporal's visibility may take: with the server down, its client retries for long. */
+export const TEMPORAL_LIST_TIMEOUT_MS = 10_000;
+
+export class TemporalTimeoutError extends Error {
+  override name = 'TemporalTimeoutError';
+}
+
+/**
+ * Reservation, cancellation and event-cancellation workflows of these events that have not closed.
+ * Throws TemporalTimeoutError when Temporal has not answered within `timeoutMs`.
+ */
+export async function runningWorkflows(temporal: VerifierDeps['temporal'], eventIds: readonly string[], limit = 20, timeoutMs = TEMPORAL_LIST_TIMEOUT_MS): Promise<{ eventId: string; workflowIds: string[] }[]> {
+  const list = async () => {
+    const found: { eventId: string; workflowIds: string[] }[] = [];
+    for (const eventId of eventIds) {
+      const workflowIds: string[] = [];
+      for await (const execution of temporal.workflow.list({ query: runningQuery(eventId), pageSize: limit })) {
+        workflowIds.push(execution.workflowId);
+        if (workflowIds.length >= limit) break;
+      }
+      if (workflowIds.length > 0) found.push({ eventId, workflowIds });
     }
-    if (workflowIds.length > 0) found.push({ eventId, workflowIds });
+    return found;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TemporalTimeoutError(`Temporal did not list the workflows within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const listing = list();
+  // The abandoned call ends with the client's own retries; its error is not this caller's any more.
+  listing.catch(() => {});
+  try {
+    return await Promise.race([listing, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return found;
 }
 
 /** Seats (and availability counts) on which the read model still differs from the booking store. */
@@ -59,11 +83,26 @@ export async function soldInPostgres(sql: postgres.Sql, eventIds: readonly strin
  * was told it bought.
  */
 export async function verifyRun(deps: VerifierDeps, eventIds: readonly string[], expectedSold: Map<string, number>, exact: boolean): Promise<Verification> {
-  const violations = await checkInvariants(deps.stores, { eventIds: [...eventIds], settled: true, readModel: true });
-  const running = await runningWorkflows(deps.temporal, eventIds);
-  const sold = await soldInPostgres(deps.stores.booking, eventIds);
-  const reconciliation = eventIds.map((eventId) => ({ eventId, expectedSold: expectedSold.get(eventId) ?? 0, soldInPostgres: sold.get(eventId) ?? 0 }));
   const problems: string[] = [];
+  let violations: Violation[] = [];
+  let running: { eventId: string; workflowIds: string[] }[] = [];
+  let sold = new Map<string, number>();
+  let checked = true;
+  // A store that does not answer makes the check fail with a reason, not the run crash without a result.
+  try {
+    violations = await checkInvariants(deps.stores, { eventIds: [...eventIds], settled: true, readModel: true });
+    sold = await soldInPostgres(deps.stores.booking, eventIds);
+  } catch (error) {
+    checked = false;
+    problems.push(`Postgres did not answer the invariant check: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    running = await runningWorkflows(deps.temporal, eventIds);
+  } catch (error) {
+    checked = false;
+    problems.push(`Temporal did not answer the check for running workflows: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const reconciliation = eventIds.map((eventId) => ({ eventId, expectedSold: expectedSold.get(eventId) ?? 0, soldInPostgres: sold.get(eventId) ?? 0 }));
   for (const violation of violations) problems.push(`invariant: ${violation.rule}: ${violation.detail}`);
   for (const { eventId, workflowIds } of running) problems.push(`event ${eventId}: ${workflowIds.length} workflow(s) still running: ${workflowIds.slice(0, 5).join(', ')}`);
   for (const row of reconciliation) {
@@ -72,5 +111,5 @@ export async function verifyRun(deps: VerifierDeps, eventIds: readonly string[],
     }
   }
   const reconciled = reconciliation.every((row) => row.expectedSold === row.soldInPostgres);
-  return { ok: violations.length === 0 && running.length === 0 && (reconciled || !exact), violations, runningWorkflows: running, reconciliation, reconciliationExact: exact, problems };
+  return { ok: checked && violations.length === 0 && running.length === 0 && (reconciled || !exact), violations, runningWorkflows: running, reconciliation, reconciliationExact: exact, problems };
 }

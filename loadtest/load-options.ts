@@ -12,6 +12,8 @@ export interface LoadOptions {
   // Each field's flag, description and check are in load-flags.ts.
   scenario?: ScenarioName;
   baseUrl: string;
+  /** More API processes of the same stack: requests go round-robin over all of them, and fail over when one refuses connections. */
+  alsoBaseUrls: string[];
   /** Owner connection for the invariant check. */
   databaseUrl: string;
   temporalAddress: string;

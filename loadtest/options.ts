@@ -14,6 +14,7 @@ export function defaultOptions(): LoadOptions {
   const cfg = config();
   return {
     baseUrl: 'http://localhost:3000',
+    alsoBaseUrls: [],
     databaseUrl: cfg.DATABASE_URL,
     temporalAddress: cfg.TEMPORAL_ADDRESS,
     connections: 80,

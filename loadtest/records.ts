@@ -26,6 +26,10 @@ export interface RequestRecord {
   /** Why it failed: the API's error code, a reservation's failure reason, or a transport problem. */
   errorCode?: string;
   httpCalls: number;
+  /** HTTP calls that repeated an earlier one (same key) after no answer, a 5xx or a 429, or polls that got one. */
+  retries?: number;
+  /** The outcome is not known: the answer was lost, a 5xx, or still pending at the deadline. Cleared when settle() learns it. */
+  unresolved?: boolean;
   /** The booking was answered 202 pending and followed up until it settled. */
   answeredPending?: boolean;
   /** --hold-then-pay: how long the hold took before the payment call. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { BookingPlan } from './booking.js';
 import type { ApiClient } from './http-client.js';
 import type { Ledger, RunEvent } from './ledger.js';
 import type { LoadOptions } from './options.js';
@@ -14,6 +15,12 @@ export interface Account {
 
 export interface Customer extends Account {
   index: number;
+}
+
+/** A booking whose outcome is not known yet, with its plan so that it can be asked again with its key. */
+export interface UnresolvedBooking {
+  record: RequestRecord;
+  plan: BookingPlan;
 }
 
 /** Live counts for the progress line, kept as records arrive so the line costs nothing to draw. */
@@ -45,8 +52,8 @@ export class LiveCounts {
 export class RunContext {
   readonly records: RequestRecord[] = [];
   readonly live = new LiveCounts();
-  /** Booking attempts whose outcome was still open when their own follow-up gave up: settled after the load. */
-  readonly unresolved: RequestRecord[] = [];
+  /** Booking attempts whose outcome was still open when their own deadline came: settled after the load. */
+  readonly unresolved: UnresolvedBooking[] = [];
   inFlight = 0;
   /** Open mode: arrivals not sent because `connections` requests were already in flight. */
   droppedArrivals = 0;

@@ -23,6 +23,8 @@ export interface LoadDeps extends VerifierDeps {
   progress?: ProgressStream;
   /** One-line notes on what the run is doing. */
   log?: (line: string) => void;
+  /** Called when the setup is done and the load begins (an experiment times its faults from here). */
+  onLoadStart?: () => void;
 }
 
 /** How often the run checks its deadline and the sell-out. */
@@ -36,7 +38,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   const log = deps.log ?? (() => {});
   const runId = randomUUID().slice(0, 8);
   const startedAt = new Date().toISOString();
-  const api = new ApiClient(options.baseUrl, { maxSockets: options.connections + 8, timeoutMs: options.requestTimeoutMs });
+  const api = new ApiClient([options.baseUrl, ...options.alsoBaseUrls], { maxSockets: options.connections + 8, timeoutMs: options.requestTimeoutMs });
   const setupStart = Date.now();
   // From before the setup: registering customers (argon2id, 7 MiB a hash) is the API's memory peak.
   const memory = sampleApiMemory(api, () => Date.now() - setupStart);
@@ -49,6 +51,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
 
     const run = new RunContext(options, api, new Random(options.seed), new Ledger(events), customers, organizer);
     const progress = startProgress(run, options.progress, deps.progress);
+    deps.onLoadStart?.();
     try {
       const limitMs = options.untilSoldOut ? options.maxDurationMs : options.durationMs;
       const clients = options.mode === 'open' ? runOpenArrivals(run) : runClosedClients(run);

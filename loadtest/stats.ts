@@ -44,6 +44,12 @@ export interface BookingSummary {
   byStatus: Record<string, number>;
   /** Attempts first answered 202 pending, then followed until they settled. */
   answeredPending: number;
+  /** HTTP calls that repeated an earlier one (same Idempotency-Key) or polled again after no answer, a 5xx or a 429. */
+  retries: number;
+  /** Attempts that needed at least one such retry. */
+  retriedBookings: number;
+  /** Attempts whose outcome was still unknown after settling: a fault lost them as far as the client can tell. */
+  unresolved: number;
   seatsConfirmed: number;
   /** From the first booking sent to the last answer of the load. */
   elapsedSeconds: number;
@@ -87,6 +93,9 @@ export function summarizeBookings(records: readonly RequestRecord[]): BookingSum
     failedByReason: tally(failed.map((record) => record.errorCode ?? 'unknown')),
     byStatus: tally(bookings.map((record) => String(record.status))),
     answeredPending: bookings.filter((record) => record.answeredPending).length,
+    retries: bookings.reduce((sum, record) => sum + (record.retries ?? 0), 0),
+    retriedBookings: bookings.filter((record) => (record.retries ?? 0) > 0).length,
+    unresolved: bookings.filter((record) => record.unresolved).length,
     seatsConfirmed,
     elapsedSeconds: Math.round(elapsedSeconds * 1000) / 1000,
     confirmedPerSecond: perSecond(confirmed.length),

@@ -49,6 +49,7 @@ export function formatSummary(result: LoadResult): string {
   lines.push(latencyRow('not confirmed', b.failedLatency));
   lines.push(`Outcomes        confirmed ${b.confirmed} | ${counts(b.failedByReason)}`);
   lines.push(`HTTP status     ${counts(b.byStatus)}`);
+  lines.push(`Retries         ${b.retries} retried call(s) over ${b.retriedBookings} booking(s); ${b.unresolved} booking(s) unresolved after settling`);
   lines.push(`Seats           ${result.sellOut.sold}/${result.sellOut.capacity} sold${result.sellOut.soldOutAtMs !== undefined ? `, sold out after ${seconds(result.sellOut.soldOutAtMs)}` : ', not sold out'}`);
   const perEvent = result.events.filter((event) => !event.ephemeral && event.soldOutAtMs !== undefined);
   if (perEvent.length > 1) lines.push(`                per event: ${perEvent.map((event) => seconds(event.soldOutAtMs)).join(', ')}`);
