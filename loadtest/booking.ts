@@ -52,7 +52,7 @@ export const callTimeout = (run: RunContext, deadline: number): number => Math.m
  * One request, asked again (same Idempotency-Key, same body) while retry-policy.ts says so: after a
  * lost answer, a 5xx (a 503's Retry-After honoured) or a 429, within the booking's deadline.
  */
-export async function sendWithRetries<A extends { status: number; retryAfter?: string }>(run: RunContext, deadline: number, keyed: boolean, count: CallCount, send: (timeoutMs: number) => Promise<A>): Promise<A | TransportError> {
+export async function sendWithRetries<A extends { status: number; retryAfter?: string; body?: unknown }>(run: RunContext, deadline: number, keyed: boolean, count: CallCount, send: (timeoutMs: number) => Promise<A>): Promise<A | TransportError> {
   for (let attempts = 1; ; attempts++) {
     count.calls++;
     let result: A | TransportError;
@@ -62,13 +62,16 @@ export async function sendWithRetries<A extends { status: number; retryAfter?: s
       if (!(error instanceof TransportError)) throw error;
       result = error;
     }
-    const attempt: AttemptResult = result instanceof TransportError ? { kind: 'transport', code: result.code } : { kind: 'answer', status: result.status, ...(result.retryAfter ? { retryAfter: result.retryAfter } : {}) };
+    const attempt: AttemptResult = result instanceof TransportError ? { kind: 'transport', code: result.code } : { kind: 'answer', status: result.status, ...(result.retryAfter ? { retryAfter: result.retryAfter } : {}), ...(endedReservationIn(result.body) ? { ended: true } : {}) };
     const decision = decideRetry({ attempts, result: attempt, keyed, leftMs: deadline - run.now() });
     if (!decision.retry) return result;
     count.retries++;
     await delay(decision.waitMs);
   }
 }
+
+/** A 5xx that carries its failed reservation (payments unavailable, tickets not issued) is that key's final answer. */
+const endedReservationIn = (body: unknown): boolean => errorDetails(body).reservation?.status === 'failed';
 
 /** A booking's whole life (its POST, retries, polls and payment) ends by then; what is still open is settled after the load. */
 export const bookingDeadline = (run: RunContext, start: number): number => start + run.options.requestTimeoutMs + run.options.pendingTimeoutMs;

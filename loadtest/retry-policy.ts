@@ -6,7 +6,10 @@
  */
 
 /** What the last attempt got. */
-export type AttemptResult = { kind: 'transport'; code: 'network_error' | 'client_timeout' } | { kind: 'answer'; status: number; retryAfter?: string };
+export type AttemptResult =
+  | { kind: 'transport'; code: 'network_error' | 'client_timeout' }
+  /** `ended`: the answer names a reservation that has ended (a 502 or 503 with its failed reservation): final for this key. */
+  | { kind: 'answer'; status: number; retryAfter?: string; ended?: boolean };
 
 export interface RetryInput {
   /** Attempts made so far (1 after the first). */
@@ -53,7 +56,7 @@ export function decideRetry(input: RetryInput): RetryDecision {
     waitMs = backoffMs(attempts);
     reason = result.code;
   } else {
-    if (!isRetryableStatus(result.status)) return { retry: false };
+    if (!isRetryableStatus(result.status) || result.ended) return { retry: false };
     const asked = retryAfterMs(result.retryAfter, input.nowEpochMs);
     waitMs = asked === undefined ? backoffMs(attempts) : Math.min(asked, RETRY_AFTER_CAP_MS);
     reason = `http_${result.status}`;

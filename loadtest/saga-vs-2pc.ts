@@ -25,7 +25,7 @@ interface Cell {
 }
 
 /** The worker settings of each stack: the flaky one's gateway fails 20% of calls, transiently. */
-const stackEnvs: Record<Cell['stack'], Record<string, string>> = { steady: {}, 'flaky-gateway': { PAYMENT_FAILURE_RATE: '0.2' } };
+const stackEnvs: Record<Cell['stack'], Record<string, string>> = { steady: {}, 'flaky-gateway': { PAYMENT_FAILURE_RATE: '0.2', PAYMENT_BREAKER_THRESHOLD: '1000' } };
 
 interface ExperimentSettings {
   quick: boolean;

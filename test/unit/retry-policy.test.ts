@@ -20,6 +20,12 @@ describe('the load script retry policy', () => {
     for (const status of [200, 201, 202, 400, 401, 404, 409, 422]) expect(decide({ kind: 'answer', status })).toEqual({ retry: false });
   });
 
+  it('takes a 5xx that names its failed reservation (payments unavailable) as the final answer for the key', () => {
+    expect(decide({ kind: 'answer', status: 503, retryAfter: '2', ended: true })).toEqual({ retry: false });
+    expect(decide({ kind: 'answer', status: 502, ended: true })).toEqual({ retry: false });
+    expect(decide({ kind: 'answer', status: 503, retryAfter: '2' })).toMatchObject({ retry: true });
+  });
+
   it("honours a 503's Retry-After, in seconds or as a date, capped", () => {
     expect(decide({ kind: 'answer', status: 503, retryAfter: '2' })).toMatchObject({ retry: true, waitMs: 2000 });
     expect(decide({ kind: 'answer', status: 503, retryAfter: new Date(1_000_000 + 3000).toUTCString() })).toMatchObject({ retry: true, waitMs: 3000 });
