@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type postgresType from 'postgres';
 
 /**
- * postgres.js 3.4.9 (the latest) with two fixes to src/connection.js, loaded from a patched copy of
+ * postgres.js 3.4.9 (the latest) with three fixes to src/connection.js, loaded from a patched copy of
  * its index.js and connection.js that import the package's other files where they are installed
  * (so `PostgresError` and friends stay the very same classes as in `import 'postgres'`).
  *
@@ -21,6 +21,8 @@ import type postgresType from 'postgres';
  *    buffered bytes in `chunk`: the connection never flushes a small write again (no new flush is
  *    scheduled while the stale timer is "set"), so after the restart its startup message waits for
  *    connect_timeout, again and again. Patched: both drop the bytes meant for the dead socket.
+ * 3. A fresh connection's array-type lookup is not awaited by anyone: a restart during it is an
+ *    unhandled rejection, which ends the process. Patched: the lookup's failure is left to closed().
  *
  * If an upgrade changes the patched lines, loading fails loudly: check whether upstream fixed it.
  */
@@ -69,6 +71,13 @@ const connectionPatches: Patch[] = [
     // closed()
     find: '    incomings = null\n    clearImmediate(nextWriteTimer)\n',
     replace: '    incomings = null\n    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n',
+  },
+  {
+    // 3. The array-type lookup of a fresh connection is a promise nobody awaits: the connection
+    //    closing under it is an unhandled rejection (which ends a Node process). Its queries are
+    //    failed by closed() anyway, and the next connection looks the types up again.
+    find: '        return fetchArrayTypes()\n',
+    replace: '        return fetchArrayTypes().catch(() => {})\n',
   },
 ];
 
