@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { ReservationClient } from '../../api/reservation-client.js';
+import { ReservationClient, temporalConnection } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
@@ -73,7 +73,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
   const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
   const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
-  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  // The API's own connection (lazy, quick to reconnect), so fault tests see what production does.
+  const connection = temporalConnection(cfg);
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
   const workers: { stop(): Promise<void> }[] = [];
