@@ -57,6 +57,19 @@ export function isTemporalUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A Temporal call that never left this process: grpc-js had no connection to send it on (the
+ * server refused it). Unlike a deadline, it says the server did nothing.
+ */
+export function isTemporalNeverSent(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if ((current as { code?: unknown }).code === 14 && /No connection established/.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The 503 for an error that means a dependency is down, or undefined for any other error. */
 export function unavailableError(error: unknown, retryAfterSeconds: number): ServiceUnavailable | undefined {
   if (error instanceof ServiceUnavailable) return error;

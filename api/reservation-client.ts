@@ -25,7 +25,7 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
-import { isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
+import { isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError } from './errors.js';
 
 /** Same customer and Idempotency-Key → same reservation id, hence the same workflow. */
@@ -59,6 +59,13 @@ export function temporalConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'>): Conne
 /** Share of a start's time kept for asking whether the workflow exists after the start got no answer. */
 const PROBE_SHARE = 0.25;
 const MAX_PROBE_MS = 1000;
+/**
+ * A booking's start gets the client's wait, but at least this: a 202 needs the start acknowledged
+ * (tests set RESERVATION_WAIT_MS to 1 ms to see one).
+ */
+const MIN_START_MS = 1000;
+/** Every other call gets RESERVATION_WAIT_MS, but at least this: a payment runs activities before it answers. */
+const MIN_CALL_MS = 5000;
 
 
 /** The API's only way to change booking state: start, update, signal and query workflows. */
@@ -72,9 +79,9 @@ export class ReservationClient {
     return this.temporal.workflow;
   }
 
-  /** Every call's time: no request waits on Temporal longer than the reservation wait. */
+  /** A call's time: no request waits on Temporal longer than the reservation wait (10 s by default). */
   private get callMs(): number {
-    return this.cfg.RESERVATION_WAIT_MS;
+    return Math.max(this.cfg.RESERVATION_WAIT_MS, MIN_CALL_MS);
   }
 
   /**
@@ -129,8 +136,12 @@ export class ReservationClient {
       staticDetails: `Reservation ${request.reservationId} by customer ${request.customerId}, ${request.amountCents / 100} ${request.currency}`,
     });
     // The whole call fits in the wait limit (RESERVATION_WAIT_MS when the client does not wait).
-    const end = Date.now() + (waitMs > 0 ? waitMs : this.callMs);
-    const startEnd = end - Math.min(MAX_PROBE_MS, (end - Date.now()) * PROBE_SHARE);
+    const began = Date.now();
+    const budget = Math.max(waitMs > 0 ? waitMs : this.cfg.RESERVATION_WAIT_MS, MIN_START_MS);
+    const end = began + budget;
+    const startEnd = end - Math.min(MAX_PROBE_MS, budget * PROBE_SHARE);
+    // Past the client's wait, a started saga is pending at once.
+    const outcomeEnd = began + Math.max(waitMs, 0);
     try {
       if (waitMs <= 0) {
         // Prefer: respond-async: start (or find) the saga and answer at once.
@@ -139,13 +150,14 @@ export class ReservationClient {
       }
       // Under load even the update's acceptance (the workflow's first task) can take seconds.
       const update = await this.bounded(startEnd, () => this.workflows.startUpdateWithStart(settledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation }));
-      return await this.settledOrPending(end, pending, () => update.result());
+      return await this.settledOrPending(outcomeEnd, pending, () => update.result());
     } catch (error) {
       // Already started, or already over: the client polls the Location, or gets the outcome.
       if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error)) {
-        return waitMs <= 0 ? pending : await this.settledOrPending(end, pending, () => this.workflows.getHandle<typeof reservation>(workflowId).result());
+        return waitMs <= 0 ? pending : await this.settledOrPending(outcomeEnd, pending, () => this.workflows.getHandle<typeof reservation>(workflowId).result());
       }
-      if (!isTemporalUnavailable(error)) throw error;
+      // Not sent, or not Temporal's fault: the 503 or the error as it is.
+      if (!isTemporalUnavailable(error) || isTemporalNeverSent(error)) throw error;
       // No answer to the start: did the workflow start all the same (a slow server, not a dead one)?
       if (await this.exists(workflowId, end)) return pending;
       // Nothing was started: 503, and the client may retry; the same Idempotency-Key maps to the same workflow id.
