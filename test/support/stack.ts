@@ -86,13 +86,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       workflowsPath: undefined,
     });
     const running = worker.run();
+    let stopped: Promise<void> | undefined;
     const handle = {
       worker,
-      async stop() {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => {});
-        await resources.close();
-        await workerConnection.close();
+      // Once: stack.stop() stops every worker again, and a native connection closes only once.
+      stop() {
+        stopped ??= (async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => {});
+          await resources.close();
+          await workerConnection.close();
+        })();
+        return stopped;
       },
     };
     workers.push(handle);
