@@ -33,16 +33,46 @@ export function isPostgresUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** gRPC status codes of a Temporal server that does not answer: UNAVAILABLE (14), DEADLINE_EXCEEDED (4). */
+/**
+ * A call to Temporal that got no answer within its time: the client's own bound, because the SDK's
+ * gRPC retries can sleep past a call's deadline.
+ */
+export class TemporalDidNotAnswer extends Error {
+  override name = 'TemporalDidNotAnswer';
+  constructor(readonly waitedMs: number) {
+    super(`The Temporal server did not answer within ${waitedMs} ms`);
+  }
+}
+
+/**
+ * gRPC status codes of a Temporal server that does not answer: UNAVAILABLE (14: refused, reset,
+ * no connection yet) and DEADLINE_EXCEEDED (4: what a dead server ends in, once the SDK's retries
+ * of UNAVAILABLE reach the call's deadline). The SDK wraps them in ServiceError or
+ * WorkflowUpdateRPCTimeoutOrCancelledError, with the gRPC error as the cause.
+ */
 const temporalUnavailableStatuses = new Set([4, 14]);
 
 /** A Temporal client error that says the server does not answer (anywhere in the cause chain). */
 export function isTemporalUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof TemporalDidNotAnswer) return true;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'number' && temporalUnavailableStatuses.has(code)) return true;
     if (current.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED/.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * A Temporal call that never left this process: grpc-js had no connection to send it on (the
+ * server refused it). Unlike a deadline, it says the server did nothing.
+ */
+export function isTemporalNeverSent(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if ((current as { code?: unknown }).code === 14 && /No connection established/.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

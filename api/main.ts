@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectServiceToStores } from '../db/client.js';
@@ -6,13 +6,14 @@ import { createApp } from './app.js';
 import { Tokens } from './auth.js';
 import { attachLiveFeed } from './live/live-feed.js';
 import { createMetrics } from './metrics.js';
-import { ReservationClient } from './reservation-client.js';
+import { ReservationClient, temporalConnection } from './reservation-client.js';
 
 const cfg = config();
 const logger = createLogger('api');
 // Identity, catalogue and read model in the shared database; reservations and tickets read where they live.
 const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 10 });
-const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+// Lazy: the API starts, and serves what needs no workflow, while Temporal is down.
+const connection = temporalConnection(cfg);
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
 const metrics = createMetrics();

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -23,6 +25,7 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
+import { isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError } from './errors.js';
 
 /** Same customer and Idempotency-Key → same reservation id, hence the same workflow. */
@@ -39,6 +42,31 @@ export type BookingProtocol = Config['BOOKING_PROTOCOL'];
 
 export type StartOutcome = { kind: 'settled'; snapshot: ReservationSnapshot } | { kind: 'pending'; reservationId: string; workflowId: string };
 
+/**
+ * The API's connection to Temporal. Lazy, so the API starts and serves what needs no workflow
+ * while Temporal is down. gRPC's reconnect back-off is capped at 2 s (its default grows to 2
+ * minutes: a server back after a 40 s outage was reached only 9 s later), and a refused call is
+ * retried 3 times (about 1 s) instead of 9 (about 15 s): a dead server is reported quickly.
+ */
+export function temporalConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'>): Connection {
+  return Connection.lazy({
+    address: cfg.TEMPORAL_ADDRESS,
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 },
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
+  });
+}
+
+/** Share of a start's time kept for asking whether the workflow exists after the start got no answer. */
+const PROBE_SHARE = 0.25;
+const MAX_PROBE_MS = 1000;
+/**
+ * A booking's start gets the client's wait, but at least this: a 202 needs the start acknowledged
+ * (tests set RESERVATION_WAIT_MS to 1 ms to see one).
+ */
+const MIN_START_MS = 1000;
+/** Every other call gets RESERVATION_WAIT_MS, but at least this: a payment runs activities before it answers. */
+const MIN_CALL_MS = 5000;
+
 
 /** The API's only way to change booking state: start, update, signal and query workflows. */
 export class ReservationClient {
@@ -51,9 +79,35 @@ export class ReservationClient {
     return this.temporal.workflow;
   }
 
+  /** A call's time: no request waits on Temporal longer than the reservation wait (10 s by default). */
+  private get callMs(): number {
+    return Math.max(this.cfg.RESERVATION_WAIT_MS, MIN_CALL_MS);
+  }
+
+  /**
+   * Runs `call` with a gRPC deadline, and gives up at that deadline even if the call has not: the
+   * SDK's retry of a refused call sleeps without looking at the deadline (a 2 s deadline on a
+   * dead server answered after 3 to 3.5 s).
+   */
+  private async bounded<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new TemporalDidNotAnswer(0);
+    const running = this.temporal.connection.withDeadline(deadline, call);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TemporalDidNotAnswer(left)), left);
+    });
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+      running.catch(() => {});
+    }
+  }
+
   /** Whether the Temporal server answers within `timeoutMs` (readiness). */
   async ping(timeoutMs: number): Promise<void> {
-    await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () => this.temporal.workflowService.getSystemInfo({}));
+    await this.bounded(Date.now() + timeoutMs, () => this.temporal.workflowService.getSystemInfo({}));
   }
 
   /**
@@ -81,40 +135,61 @@ export class ReservationClient {
       staticSummary: `${request.eventName}: ${request.seating === 'reserved' ? request.seatIds.join(', ') : `${request.quantity} ticket(s)`}`,
       staticDetails: `Reservation ${request.reservationId} by customer ${request.customerId}, ${request.amountCents / 100} ${request.currency}`,
     });
-    if (waitMs <= 0) {
-      // Prefer: respond-async: start (or find) the saga and answer at once.
-      await this.workflows.start<typeof reservation>(workflowType, operation.options).catch((error: unknown) => {
-        // Already started, or already over: either way the client polls the Location.
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error))) throw error;
-      });
-      return pending;
-    }
-    // The wait limit bounds the whole call: under load, even the update's acceptance (the
-    // workflow's first task) can take seconds.
-    const settled = (async (): Promise<StartOutcome> => {
-      try {
-        const update = await this.workflows.startUpdateWithStart(settledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
-        return { kind: 'settled', snapshot: await update.result() };
-      } catch (error) {
-        // The workflow with this id has closed already: answer with its outcome.
-        if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error)) {
-          return { kind: 'settled', snapshot: await this.workflows.getHandle(workflowId).result() };
-        }
-        throw error;
+    // The whole call fits in the wait limit (RESERVATION_WAIT_MS when the client does not wait).
+    const began = Date.now();
+    const budget = Math.max(waitMs > 0 ? waitMs : this.cfg.RESERVATION_WAIT_MS, MIN_START_MS);
+    const end = began + budget;
+    const startEnd = end - Math.min(MAX_PROBE_MS, budget * PROBE_SHARE);
+    // Past the client's wait, a started saga is pending at once.
+    const outcomeEnd = began + Math.max(waitMs, 0);
+    try {
+      if (waitMs <= 0) {
+        // Prefer: respond-async: start (or find) the saga and answer at once.
+        await this.bounded(startEnd, () => this.workflows.start<typeof reservation>(workflowType, operation.options));
+        return pending;
       }
-    })();
-    const outcome = await Promise.race([settled, delay(waitMs, 'timeout' as const, { ref: false })]);
-    if (outcome !== 'timeout') return outcome;
-    // Still running: the client polls the Location. A late failure of the call is not lost: the
-    // saga itself carries on, and its outcome is read from the workflow.
-    settled.catch(() => {});
-    return pending;
+      // Under load even the update's acceptance (the workflow's first task) can take seconds.
+      const update = await this.bounded(startEnd, () => this.workflows.startUpdateWithStart(settledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation }));
+      return await this.settledOrPending(outcomeEnd, pending, () => update.result());
+    } catch (error) {
+      // Already started, or already over: the client polls the Location, or gets the outcome.
+      if (error instanceof WorkflowExecutionAlreadyStartedError || isAlreadyStarted(error)) {
+        return waitMs <= 0 ? pending : await this.settledOrPending(outcomeEnd, pending, () => this.workflows.getHandle<typeof reservation>(workflowId).result());
+      }
+      // Not sent, or not Temporal's fault: the 503 or the error as it is.
+      if (!isTemporalUnavailable(error) || isTemporalNeverSent(error)) throw error;
+      // No answer to the start: did the workflow start all the same (a slow server, not a dead one)?
+      if (await this.exists(workflowId, end)) return pending;
+      // Nothing was started: 503, and the client may retry; the same Idempotency-Key maps to the same workflow id.
+      throw error;
+    }
+  }
+
+  /** The saga's outcome if it comes before `end`; else, or if Temporal stops answering, pending (it has started). */
+  private async settledOrPending(end: number, pending: StartOutcome, outcome: () => Promise<ReservationSnapshot>): Promise<StartOutcome> {
+    try {
+      return { kind: 'settled', snapshot: await this.bounded(end, outcome) };
+    } catch (error) {
+      if (isTemporalUnavailable(error)) return pending;
+      throw error;
+    }
+  }
+
+  /** Whether a workflow with this id exists; a Temporal that does not answer by `end` rethrows. */
+  private async exists(workflowId: string, end: number): Promise<boolean> {
+    try {
+      await this.bounded(end, () => this.workflows.getHandle(workflowId).describe());
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** The live state of a running or closed saga, or undefined when there is none. */
   async snapshot(reservationId: string): Promise<ReservationSnapshot | undefined> {
     try {
-      return await this.workflows.getHandle(reservationWorkflowId(reservationId)).query(stateQuery);
+      return await this.bounded(Date.now() + this.callMs, () => this.workflows.getHandle(reservationWorkflowId(reservationId)).query(stateQuery));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
@@ -123,7 +198,7 @@ export class ReservationClient {
 
   async pay(reservationId: string, paymentToken: string): Promise<ReservationSnapshot> {
     try {
-      return await this.workflows.getHandle(reservationWorkflowId(reservationId)).executeUpdate(payUpdate, { args: [{ paymentToken }] });
+      return await this.bounded(Date.now() + this.callMs, () => this.workflows.getHandle(reservationWorkflowId(reservationId)).executeUpdate(payUpdate, { args: [{ paymentToken }] }));
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       const rejection = cause instanceof ApplicationFailure ? failureTypeOf(cause.type) : undefined;
@@ -136,12 +211,14 @@ export class ReservationClient {
 
   /** Cancels through the running saga, or, once it has closed, through a cancellation workflow. */
   async cancel(record: ReservationRecord): Promise<CancellationResult> {
+    const end = Date.now() + this.callMs;
     try {
-      return await this.workflows.getHandle(reservationWorkflowId(record.reservationId)).executeUpdate(cancelUpdate);
+      return await this.bounded(end, () => this.workflows.getHandle(reservationWorkflowId(record.reservationId)).executeUpdate(cancelUpdate));
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    return this.workflows.execute<typeof reservationCancellation>('reservationCancellation', {
+    // Its id is the reservation's: a retry after a 503 joins the same cancellation.
+    return this.bounded(end, () => this.workflows.execute<typeof reservationCancellation>('reservationCancellation', {
       workflowId: cancellationWorkflowId(record.reservationId),
       taskQueue: this.cfg.TASK_QUEUE,
       args: [record],
@@ -151,27 +228,29 @@ export class ReservationClient {
         { key: CustomerIdKey, value: record.customerId },
       ],
       staticSummary: `Cancel reservation ${record.reservationId}`,
-    });
+    }));
   }
 
   async cancelEvent(eventId: string, capacity: number): Promise<void> {
-    await this.workflows.start<typeof eventCancellation>('eventCancellation', {
+    await this.bounded(Date.now() + this.callMs, () => this.workflows.start<typeof eventCancellation>('eventCancellation', {
       workflowId: eventCancellationWorkflowId(eventId),
       taskQueue: this.cfg.TASK_QUEUE,
       args: [{ eventId, capacity }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
       staticSummary: `Cancel event ${eventId} and refund its reservations`,
-    });
+    }));
   }
 
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {
     try {
-      return await this.workflows.execute<typeof checkIn>('checkIn', {
-        workflowId: `${checkInWorkflowId(code)}-${randomUUID()}`,
-        taskQueue: this.cfg.TASK_QUEUE,
-        args: [{ code }],
-      });
+      return await this.bounded(Date.now() + this.callMs, () =>
+        this.workflows.execute<typeof checkIn>('checkIn', {
+          workflowId: `${checkInWorkflowId(code)}-${randomUUID()}`,
+          taskQueue: this.cfg.TASK_QUEUE,
+          args: [{ code }],
+        }),
+      );
     } catch (error) {
       const failure = applicationFailureIn(error);
       const type = failureTypeOf(failure?.type);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { ReservationClient } from '../../api/reservation-client.js';
+import { ReservationClient, temporalConnection } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
@@ -75,7 +75,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
   const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, cfg, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
   const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2, cfg });
-  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  // The API's own connection (lazy, quick to reconnect), so fault tests see what production does.
+  const connection = temporalConnection(cfg);
   const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
   const workers: { stop(): Promise<void> }[] = [];
@@ -87,13 +88,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       workflowsPath: undefined,
     });
     const running = worker.run();
+    let stopped: Promise<void> | undefined;
     const handle = {
       worker,
-      async stop() {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => {});
-        await resources.close();
-        await workerConnection.close();
+      // Once: stack.stop() stops every worker again, and a native connection closes only once.
+      stop() {
+        stopped ??= (async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => {});
+          await resources.close();
+          await workerConnection.close();
+        })();
+        return stopped;
       },
     };
     workers.push(handle);
