@@ -269,6 +269,9 @@ export async function cancel(run: RunContext, booking: { reservationId: string; 
   if (!errorCode) {
     const released = run.ledger.cancel(booking.reservationId, end);
     if (released) for (const view of run.viewsOf(released.eventId)) view.release(released.seatIds);
+  } else if (count.retries > 0 || status === 0 || status >= 500) {
+    // Not heard of in time, but perhaps done (the update can finish after its answer was lost).
+    run.ledger.cancelInDoubt(booking.reservationId);
   }
   run.ledger.doneCancelling(booking.reservationId);
   return run.record({

@@ -38,6 +38,8 @@ export class Ledger {
   private readonly cancelled = new Set<string>();
   /** Cancellations sent and not answered yet: no second client cancels the same booking meanwhile. */
   private readonly cancelling = new Set<string>();
+  /** Cancellations whose answer was lost or came too late: their outcome is read after settling. */
+  private readonly cancelsInDoubt = new Set<string>();
   private readonly soldByEvent = new Map<string, number>();
   private readonly unitsInFlight = new Map<string, number>();
   /** Seats sold over the run's main events, after every change: the "seats filled" curve. */
@@ -102,6 +104,18 @@ export class Ledger {
 
   doneCancelling(reservationId: string): void {
     this.cancelling.delete(reservationId);
+  }
+
+  /** A cancellation may have gone through without the client hearing of it (a fault ate the answer). */
+  cancelInDoubt(reservationId: string): void {
+    if (this.isConfirmed(reservationId)) this.cancelsInDoubt.add(reservationId);
+  }
+
+  /** The cancellations in doubt, once: settle() reads their outcome from the booking store. */
+  takeCancelsInDoubt(): string[] {
+    const ids = [...this.cancelsInDoubt];
+    this.cancelsInDoubt.clear();
+    return ids;
   }
 
   private changeSold(eventId: string, delta: number, t: number): void {

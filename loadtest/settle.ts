@@ -12,6 +12,8 @@ export interface SettleReport {
   followedUp: number;
   /** Holds the run cancelled so that nothing is left waiting for a payment. */
   holdsCancelled: number;
+  /** Cancellations whose answer was lost and that went through after all. */
+  cancelsFoundDone: number;
   settled: boolean;
   workflowsClosed: boolean;
   readModelCaughtUp: boolean;
@@ -51,6 +53,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
     if (settled && workflowsClosed) break;
     await delay(POLL_MS);
   }
+  const cancelsFoundDone = settled && workflowsClosed ? await settleCancelsInDoubt(run, deps) : 0;
   if (!settled) problems.push(`reservations still pending or held after ${run.options.settleTimeoutMs} ms`);
   else if (!workflowsClosed) problems.push(`workflows still running after ${run.options.settleTimeoutMs} ms`);
 
@@ -61,7 +64,7 @@ export async function settle(run: RunContext, deps: VerifierDeps, eventIds: read
     await delay(POLL_MS);
   }
   if (!readModelCaughtUp) problems.push('the read model had not caught up with the booking schema in time');
-  return { tookMs: run.now() - started, followedUp, holdsCancelled, settled, workflowsClosed, readModelCaughtUp, problems };
+  return { tookMs: run.now() - started, followedUp, holdsCancelled, cancelsFoundDone, settled, workflowsClosed, readModelCaughtUp, problems };
 }
 
 /**
@@ -120,6 +123,19 @@ async function orUndefined<T>(pending: Promise<T>): Promise<T | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Cancellations the client never heard the end of: once everything has settled, the booking store says whether they happened. */
+async function settleCancelsInDoubt(run: RunContext, deps: VerifierDeps): Promise<number> {
+  const ids = run.ledger.takeCancelsInDoubt();
+  if (ids.length === 0) return 0;
+  const rows = (await orUndefined(deps.stores.booking<{ id: string }[]>`SELECT id FROM booking.reservations WHERE id = ANY(${ids}::uuid[]) AND status = 'cancelled'`)) ?? [];
+  const end = run.now();
+  for (const { id } of rows) {
+    const released = run.ledger.cancel(id, end);
+    if (released) for (const view of run.viewsOf(released.eventId)) view.release(released.seatIds);
+  }
+  return rows.length;
 }
 
 /** A hold the run left (an interrupted --hold-then-pay): cancelled as its customer. */
