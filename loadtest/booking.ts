@@ -4,24 +4,11 @@ import type { Cancellation, ErrorBody, PendingReservation, Reservation } from '.
 import { reservationWorkflowId } from '../lib/reservations.js';
 import { errorCodeOf, errorDetails, isErrorBody, TransportError } from './http-client.js';
 import { decideRetry, RETRY_AFTER_CAP_MS, retryAfterMs, type AttemptResult } from './retry-policy.js';
-import type { RunEvent } from './ledger.js';
 import { outcomeOfStatus, type Outcome, type RequestRecord } from './records.js';
-import type { Customer, RunContext } from './run-context.js';
+import type { BookingPlan, Customer, RunContext } from './run-context.js';
 
 /** What one booking attempt asks for. */
-export interface BookingPlan {
-  event: RunEvent;
-  customer: Customer;
-  /** Reserved seating: the seats. General admission: undefined, and `quantity` tickets. */
-  seatIds?: string[];
-  quantity: number;
-  paymentToken: 'tok_visa' | 'tok_declined' | 'tok_slow';
-  holdThenPay: boolean;
-  respondAsync: boolean;
-  /** Sent as Idempotency-Key; with one, a lost answer can be asked for again safely. */
-  idempotencyKey?: string;
-  sameRequest?: 'keyed' | 'unkeyed';
-}
+export type { BookingPlan } from './run-context.js';
 
 /** POST /api/reservations, /pay and GET /api/reservations/:id: the reservation (200/201), pending (202), or an error. */
 export type ReservationAnswer = { status: number; body: Reservation | PendingReservation | ErrorBody; retryAfter?: string };

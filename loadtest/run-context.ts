@@ -1,11 +1,25 @@
 import { performance } from 'node:perf_hooks';
-import type { BookingPlan } from './booking.js';
 import type { ApiClient } from './http-client.js';
 import type { Ledger, RunEvent } from './ledger.js';
 import type { LoadOptions } from './options.js';
 import type { Random } from './random.js';
 import type { RequestRecord } from './records.js';
 import { RoomView } from './seat-view.js';
+
+/** One booking a client is about to make. */
+export interface BookingPlan {
+  event: RunEvent;
+  customer: Customer;
+  /** Reserved seating: the seats. General admission: undefined, and `quantity` tickets. */
+  seatIds?: string[];
+  quantity: number;
+  paymentToken: 'tok_visa' | 'tok_declined' | 'tok_slow';
+  holdThenPay: boolean;
+  respondAsync: boolean;
+  /** Sent as Idempotency-Key; with one, a lost answer can be asked for again safely. */
+  idempotencyKey?: string;
+  sameRequest?: 'keyed' | 'unkeyed';
+}
 
 export interface Account {
   id: string;
