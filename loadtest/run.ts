@@ -25,6 +25,8 @@ export interface LoadDeps extends VerifierDeps {
   log?: (line: string) => void;
   /** Called when the setup is done and the load begins (an experiment times its faults from here). */
   onLoadStart?: () => void;
+  /** Called when the last client has stopped, before settling (a benchmark ends its CPU window here). */
+  onLoadEnd?: () => void;
 }
 
 /** How often the run checks its deadline and the sell-out. */
@@ -66,6 +68,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
       run.stopping = true;
       progress.stop();
     }
+    deps.onLoadEnd?.();
     const loadMs = run.now();
     const apiMemory = await memory.stop();
 
