@@ -38,6 +38,8 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  /** The dev server's dynamic-config tuning (scripts/temporal-cli.ts devServerTuning); off: the CLI's stock settings. */
+  TEMPORAL_DEV_TUNING: z.enum(['on', 'off']).default('on'),
   TASK_QUEUE: z.string().min(1).default('boxoffice'),
   JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').default('dev-only-secret-change-me-in-production'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),

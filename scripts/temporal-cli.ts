@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { config } from '../lib/config.js';
 import { pollUntil } from '../lib/poll.js';
 
 /**
@@ -76,6 +77,8 @@ export interface DevServerOptions {
   dbFile: string;
   logFile: string;
   namespace?: string;
+  /** The dev server's dynamic-config tuning (devServerTuning); default TEMPORAL_DEV_TUNING. */
+  tuning?: 'on' | 'off';
 }
 
 export interface DevServerExit {
@@ -102,8 +105,20 @@ export function devServerArgs(options: DevServerOptions): string[] {
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  if ((options.tuning ?? config().TEMPORAL_DEV_TUNING) === 'on') for (const value of devServerTuning) args.push('--dynamic-config-value', value);
   return args;
 }
+
+/**
+ * What the CLI's dev server spends on every booking without need (docs/performance.md): it forces a
+ * re-read of cluster metadata from SQLite on every search-attribute lookup, and splits each task
+ * queue into 4 partitions that one dev server gains nothing from.
+ */
+export const devServerTuning = [
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+] as const;
 
 /** Asks the server's health endpoint through the CLI (no gRPC client state to leak into this process). */
 export async function isTemporalUp(cli: string, address: string, timeoutMs = 3000): Promise<boolean> {
