@@ -1,9 +1,9 @@
 import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
-import { reservations } from '../../../db/schema/booking.js';
 import { eventAvailability, seatStates } from '../../../db/schema/readmodel.js';
 import { Failure, failures } from '../../../lib/failures.js';
 import { DomainError } from '../../errors.js';
+import type { ReservationQueries } from './queries.js';
 
 /**
  * A lost race for a seat should cost a read, not a workflow: seats the read model already shows
@@ -11,12 +11,9 @@ import { DomainError } from '../../errors.js';
  * seat-lock stays the authority: a seat the read model still shows free is always tried, so the
  * read model's lag can only cost a refusal of a seat released a moment ago, never a double sale.
  */
-export function failFast(db: Database, bookingStore: Database) {
+export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId'>) {
   /** A repeated Idempotency-Key must get its reservation's own answer, whatever the seats show now. */
-  async function alreadyStarted(reservationId: string): Promise<boolean> {
-    const [row] = await bookingStore.select({ id: reservations.id }).from(reservations).where(eq(reservations.id, reservationId));
-    return row !== undefined;
-  }
+  const alreadyStarted = async (reservationId: string): Promise<boolean> => (await queries.byId(reservationId)) !== undefined;
 
   return {
     async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<void> {

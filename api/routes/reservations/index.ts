@@ -18,7 +18,7 @@ import { createReservationBody, createReservationHeaders, idParams, listQuery, p
 
 export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
   const queries = reservationQueries(db, stores);
-  const refusals = failFast(db, stores.booking);
+  const refusals = failFast(db, queries);
 
   /**
    * The reservation, if the caller may see it (its customer, the event's organizer, an admin): its
