@@ -2,6 +2,18 @@ import { ApiError } from './errors.js';
 
 export type Dependency = 'postgres' | 'temporal';
 
+/**
+ * An error and its causes, outermost first, as long as they are errors: drizzle wraps the
+ * driver's error, and the Temporal SDK wraps gRPC's, so what says why is a few links down.
+ */
+export function* causeChain(error: unknown, depth = 5): Generator<Error & { code?: unknown }> {
+  let current: unknown = error;
+  for (let link = 0; link < depth && current instanceof Error; link++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
 /** A dependency does not answer: 503 with Retry-After, instead of hanging or dropping the connection. */
 export class ServiceUnavailable extends ApiError {
   readonly status = 503;
@@ -24,11 +36,8 @@ const postgresUnavailableStates = /^(57P01|57P02|57P03|08...)$/;
  * cause chain: drizzle wraps the driver's error in its own.
  */
 export function isPostgresUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (const { code } of causeChain(error)) {
     if (typeof code === 'string' && (postgresConnectionCodes.has(code) || postgresUnavailableStates.test(code))) return true;
-    current = (current as { cause?: unknown }).cause;
   }
   return false;
 }
@@ -54,13 +63,10 @@ const temporalUnavailableStatuses = new Set([4, 14]);
 
 /** A Temporal client error that says the server does not answer (anywhere in the cause chain). */
 export function isTemporalUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof TemporalDidNotAnswer) return true;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && temporalUnavailableStatuses.has(code)) return true;
-    if (current.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED/.test(current.message)) return true;
-    current = (current as { cause?: unknown }).cause;
+  for (const link of causeChain(error)) {
+    if (link instanceof TemporalDidNotAnswer) return true;
+    if (typeof link.code === 'number' && temporalUnavailableStatuses.has(link.code)) return true;
+    if (link.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED/.test(link.message)) return true;
   }
   return false;
 }
@@ -70,12 +76,7 @@ export function isTemporalUnavailable(error: unknown): boolean {
  * server refused it). Unlike a deadline, it says the server did nothing.
  */
 export function isTemporalNeverSent(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if ((current as { code?: unknown }).code === 14 && /No connection established/.test(current.message)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  return [...causeChain(error)].some((link) => link.code === 14 && /No connection established/.test(link.message));
 }
 
 /** The 503 for an error that means a dependency is down, or undefined for any other error. */

@@ -25,7 +25,7 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
-import { isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
+import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError } from './errors.js';
 
 /** Same customer and Idempotency-Key → same reservation id, hence the same workflow. */
@@ -82,6 +82,11 @@ export class ReservationClient {
   /** A call's time: no request waits on Temporal longer than the reservation wait (10 s by default). */
   private get callMs(): number {
     return Math.max(this.cfg.RESERVATION_WAIT_MS, MIN_CALL_MS);
+  }
+
+  /** One call, bounded by a call's time from now. */
+  private withinCallTime<T>(call: () => Promise<T>): Promise<T> {
+    return this.bounded(Date.now() + this.callMs, call);
   }
 
   /**
@@ -189,7 +194,7 @@ export class ReservationClient {
   /** The live state of a running or closed saga, or undefined when there is none. */
   async snapshot(reservationId: string): Promise<ReservationSnapshot | undefined> {
     try {
-      return await this.bounded(Date.now() + this.callMs, () => this.workflows.getHandle(reservationWorkflowId(reservationId)).query(stateQuery));
+      return await this.withinCallTime(() => this.workflows.getHandle(reservationWorkflowId(reservationId)).query(stateQuery));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
@@ -198,7 +203,7 @@ export class ReservationClient {
 
   async pay(reservationId: string, paymentToken: string): Promise<ReservationSnapshot> {
     try {
-      return await this.bounded(Date.now() + this.callMs, () => this.workflows.getHandle(reservationWorkflowId(reservationId)).executeUpdate(payUpdate, { args: [{ paymentToken }] }));
+      return await this.withinCallTime(() => this.workflows.getHandle(reservationWorkflowId(reservationId)).executeUpdate(payUpdate, { args: [{ paymentToken }] }));
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       const rejection = cause instanceof ApplicationFailure ? failureTypeOf(cause.type) : undefined;
@@ -232,7 +237,7 @@ export class ReservationClient {
   }
 
   async cancelEvent(eventId: string, capacity: number): Promise<void> {
-    await this.bounded(Date.now() + this.callMs, () => this.workflows.start<typeof eventCancellation>('eventCancellation', {
+    await this.withinCallTime(() => this.workflows.start<typeof eventCancellation>('eventCancellation', {
       workflowId: eventCancellationWorkflowId(eventId),
       taskQueue: this.cfg.TASK_QUEUE,
       args: [{ eventId, capacity }],
@@ -244,7 +249,7 @@ export class ReservationClient {
 
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {
     try {
-      return await this.bounded(Date.now() + this.callMs, () =>
+      return await this.withinCallTime(() =>
         this.workflows.execute<typeof checkIn>('checkIn', {
           workflowId: `${checkInWorkflowId(code)}-${randomUUID()}`,
           taskQueue: this.cfg.TASK_QUEUE,
@@ -267,10 +272,5 @@ function isAlreadyStarted(error: unknown): boolean {
 
 /** The ApplicationFailure at the bottom of a WorkflowFailedError → ActivityFailure chain. */
 function applicationFailureIn(error: unknown): ApplicationFailure | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof ApplicationFailure) return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return [...causeChain(error)].find((link): link is ApplicationFailure => link instanceof ApplicationFailure);
 }
