@@ -27,6 +27,19 @@ const envSchema = z.object({
   PROJECTION_DATABASE_URL: z.url().optional(),
   /** The two-phase-commit coordinator's decision log (shared database by default). */
   COORDINATOR_DATABASE_URL: z.url().optional(),
+  /**
+   * Each service role's statement_timeout in its databases (ALTER ROLE ... IN DATABASE ... SET, applied
+   * by the migration with these defaults and again by scripts/migrate.ts with the configured values):
+   * a runaway statement is cancelled instead of holding a connection and its locks. Booking's must
+   * exceed TWO_PC_LOCK_TIMEOUT_MS, or a two-phase booking waiting for seat locks would be cancelled
+   * before its lock timeout answers.
+   */
+  API_STATEMENT_TIMEOUT_MS: durationMs.default(5_000),
+  BOOKING_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
+  PAYMENTS_STATEMENT_TIMEOUT_MS: durationMs.default(15_000),
+  TICKETING_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
+  PROJECTION_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
+  COORDINATOR_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   /** How a reservation is booked when the request does not say: the saga, or two-phase commit. */
   BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
   /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
@@ -82,6 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === envSchema.shape.JWT_SECRET.parse(undefined)) {
     throw new ConfigError('Invalid environment:\n  JWT_SECRET: set a secret of your own in production');
   }
+  if (parsed.data.BOOKING_STATEMENT_TIMEOUT_MS <= parsed.data.TWO_PC_LOCK_TIMEOUT_MS) {
+    throw new ConfigError('Invalid environment:\n  BOOKING_STATEMENT_TIMEOUT_MS: must be longer than TWO_PC_LOCK_TIMEOUT_MS');
+  }
   return parsed.data;
 }
 
@@ -103,6 +119,18 @@ export const serviceRoles: Record<ServiceName, string> = {
   projection: 'boxoffice_projection',
   coordinator: 'boxoffice_coordinator',
 };
+
+/** Each service role's statement_timeout, as configured. */
+export function statementTimeoutsMs(cfg: Config = config()): Record<ServiceName, number> {
+  return {
+    api: cfg.API_STATEMENT_TIMEOUT_MS,
+    booking: cfg.BOOKING_STATEMENT_TIMEOUT_MS,
+    payments: cfg.PAYMENTS_STATEMENT_TIMEOUT_MS,
+    ticketing: cfg.TICKETING_STATEMENT_TIMEOUT_MS,
+    projection: cfg.PROJECTION_STATEMENT_TIMEOUT_MS,
+    coordinator: cfg.COORDINATOR_STATEMENT_TIMEOUT_MS,
+  };
+}
 
 /**
  * Where data lives. `shared` holds identity, the catalogue, the read model and the coordinator's
