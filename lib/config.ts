@@ -59,6 +59,12 @@ const envSchema = z.object({
   HOLD_TTL_MS: durationMs.default(10 * 60_000),
   /** How long POST /api/reservations waits for the saga before answering 202 pending. */
   RESERVATION_WAIT_MS: durationMs.default(10_000),
+  /**
+   * Which payment gateway the worker charges through. Only the simulated one exists (it accepts
+   * tok_visa and friends, and moves no money): the default outside production, and in production
+   * only when chosen explicitly, so a deployment never takes fake payments by accident.
+   */
+  PAYMENT_GATEWAY: z.enum(['simulated']).optional(),
   PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   /** Experiments and tests: while a file exists at this path the simulated gateway fails every call. */
@@ -80,7 +86,8 @@ const envSchema = z.object({
   START_CRASH_LOOP_WINDOW_MS: durationMs.default(120_000),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type PaymentGatewayName = NonNullable<z.infer<typeof envSchema>['PAYMENT_GATEWAY']>;
+export type Config = Omit<z.infer<typeof envSchema>, 'PAYMENT_GATEWAY'> & { PAYMENT_GATEWAY: PaymentGatewayName };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -98,7 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.BOOKING_STATEMENT_TIMEOUT_MS <= parsed.data.TWO_PC_LOCK_TIMEOUT_MS) {
     throw new ConfigError('Invalid environment:\n  BOOKING_STATEMENT_TIMEOUT_MS: must be longer than TWO_PC_LOCK_TIMEOUT_MS');
   }
-  return parsed.data;
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.PAYMENT_GATEWAY === undefined) {
+    throw new ConfigError(
+      'Invalid environment:\n  PAYMENT_GATEWAY: no payment gateway chosen. In production it must be explicit; the only one is the simulated gateway ' +
+        '(it accepts the test token tok_visa and moves no money): set PAYMENT_GATEWAY=simulated to run it knowingly',
+    );
+  }
+  return { ...parsed.data, PAYMENT_GATEWAY: parsed.data.PAYMENT_GATEWAY ?? 'simulated' };
 }
 
 let cached: Config | undefined;
