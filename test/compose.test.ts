@@ -326,7 +326,7 @@ describe('docker-compose.yml', () => {
     expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     // Nothing else publishes Temporal either: only the API has a port on the host.
     const published = Object.entries(compose().services).filter(([, svc]) => (svc.ports ?? []).length > 0).map(([name]) => name);
-    expect(published).toEqual(['api']);
+    expect(published).toEqual(env.TEMPORAL_AUTH_ENABLED === 'true' ? ['temporal-ui', 'api'] : ['api']);
   });
 
   it('runs Temporal on the compose Postgres and waits for its namespace', () => {
