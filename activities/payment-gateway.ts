@@ -99,7 +99,8 @@ export function createSimulatedGateway(knobs: SimulationKnobs): PaymentGateway {
         case 'tok_visa':
           break;
         default:
-          throw new CardDeclinedError(`Unknown payment token ${request.paymentToken}`);
+          // Never echo the token: the message travels into the workflow's history and the ledger.
+          throw new CardDeclinedError('Unknown payment token');
       }
       return { reference: reference('ch') };
     },

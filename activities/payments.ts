@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
 import { Failure } from '../lib/failures.js';
 import { CardDeclinedError, PaymentUnavailableError, type PaymentGateway } from './payment-gateway.js';
+import { redeemPaymentToken } from './payment-vault.js';
 
 export interface ChargeInput {
   reservationId: string;
@@ -9,6 +10,7 @@ export interface ChargeInput {
   idempotencyKey: string;
   amountCents: number;
   currency: string;
+  /** A vault reference (lib/payment-tokens.ts), or a literal token in workflows started before the vault. */
   paymentToken: string;
 }
 
@@ -28,8 +30,9 @@ export function createPaymentActivities(sql: postgres.Sql, gateway: PaymentGatew
           SELECT status, gateway_reference, amount_cents, decline_reason FROM payments.charges WHERE idempotency_key = ${input.idempotencyKey}`;
         if (existing?.status === 'captured') return { reference: existing.gateway_reference, amountCents: existing.amount_cents };
         if (existing?.status === 'declined') throw declined(existing.decline_reason ?? 'The card was declined');
+        const paymentToken = await redeemPaymentToken(tx, input.reservationId, input.paymentToken);
         try {
-          const { reference } = await gateway.charge(input);
+          const { reference } = await gateway.charge({ ...input, paymentToken });
           await tx`
             INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference)
             VALUES (${input.idempotencyKey}, ${input.reservationId}, ${input.amountCents}, ${input.currency}, 'captured', ${reference})`;

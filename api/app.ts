@@ -14,7 +14,7 @@ import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
 import { reservationRoutes } from './routes/reservations/index.js';
 import { ticketRoutes } from './routes/tickets.js';
-import { serveWeb } from './web.js';
+import { securityHeaders, serveWeb } from './web.js';
 
 interface HttpishError {
   status?: number;
@@ -84,6 +84,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   mount(router, routes);
 
   app.use(recordMetrics(deps));
+  app.use(securityHeaders());
   app.use(errorHandler(deps));
   app.use(
     bodyParser({

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Database } from '../db/client.js';
 import type { Tokens } from './auth.js';
 import type { Metrics } from './metrics.js';
+import type { PaymentVault } from './payment-vault.js';
 import type { ReservationClient } from './reservation-client.js';
 
 /** What the API needs from the outside world; tests pass their own. */
@@ -12,6 +13,8 @@ export interface AppDeps {
   db: Database;
   /** Read-only views of the stores that may live elsewhere: reservations, and tickets. */
   stores: { booking: Database; ticketing: Database };
+  /** Where payment tokens are deposited before a workflow sees them (insert-only). */
+  paymentVault: PaymentVault;
   /** The one way to start, update, signal and query the workflows. */
   workflows: ReservationClient;
   tokens: Tokens;

@@ -6,12 +6,14 @@ import { createApp } from './app.js';
 import { Tokens } from './auth.js';
 import { attachLiveFeed } from './live/live-feed.js';
 import { createMetrics } from './metrics.js';
+import { createPaymentVault } from './payment-vault.js';
 import { ReservationClient, temporalConnection } from './reservation-client.js';
 
 const cfg = config();
 const logger = createLogger('api');
-// Identity, catalogue and read model in the shared database; reservations and tickets read where they live.
-const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 10 });
+// Identity, catalogue and read model in the shared database; reservations and tickets read where
+// they live; payment tokens deposited in the payments store.
+const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing', 'payments'], { max: 10 });
 // Lazy: the API starts, and serves what needs no workflow, while Temporal is down.
 const connection = temporalConnection(cfg);
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
@@ -21,6 +23,7 @@ const { app } = createApp({
   config: cfg,
   db: database.of('shared').db,
   stores: { booking: database.of('booking').db, ticketing: database.of('ticketing').db },
+  paymentVault: createPaymentVault(database.of('payments').db),
   workflows: new ReservationClient(temporal, cfg),
   tokens,
   metrics,

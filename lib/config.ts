@@ -27,6 +27,19 @@ const envSchema = z.object({
   PROJECTION_DATABASE_URL: z.url().optional(),
   /** The two-phase-commit coordinator's decision log (shared database by default). */
   COORDINATOR_DATABASE_URL: z.url().optional(),
+  /**
+   * Each service role's statement_timeout in its databases (ALTER ROLE ... IN DATABASE ... SET, applied
+   * by the migration with these defaults and again by scripts/migrate.ts with the configured values):
+   * a runaway statement is cancelled instead of holding a connection and its locks. Booking's must
+   * exceed TWO_PC_LOCK_TIMEOUT_MS, or a two-phase booking waiting for seat locks would be cancelled
+   * before its lock timeout answers.
+   */
+  API_STATEMENT_TIMEOUT_MS: durationMs.default(5_000),
+  BOOKING_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
+  PAYMENTS_STATEMENT_TIMEOUT_MS: durationMs.default(15_000),
+  TICKETING_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
+  PROJECTION_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
+  COORDINATOR_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   /** How a reservation is booked when the request does not say: the saga, or two-phase commit. */
   BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
   /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
@@ -46,6 +59,12 @@ const envSchema = z.object({
   HOLD_TTL_MS: durationMs.default(10 * 60_000),
   /** How long POST /api/reservations waits for the saga before answering 202 pending. */
   RESERVATION_WAIT_MS: durationMs.default(10_000),
+  /**
+   * Which payment gateway the worker charges through. Only the simulated one exists (it accepts
+   * tok_visa and friends, and moves no money): the default outside production, and in production
+   * only when chosen explicitly, so a deployment never takes fake payments by accident.
+   */
+  PAYMENT_GATEWAY: z.enum(['simulated']).optional(),
   PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   /** Experiments and tests: while a file exists at this path the simulated gateway fails every call. */
@@ -67,7 +86,8 @@ const envSchema = z.object({
   START_CRASH_LOOP_WINDOW_MS: durationMs.default(120_000),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type PaymentGatewayName = NonNullable<z.infer<typeof envSchema>['PAYMENT_GATEWAY']>;
+export type Config = Omit<z.infer<typeof envSchema>, 'PAYMENT_GATEWAY'> & { PAYMENT_GATEWAY: PaymentGatewayName };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -82,7 +102,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === envSchema.shape.JWT_SECRET.parse(undefined)) {
     throw new ConfigError('Invalid environment:\n  JWT_SECRET: set a secret of your own in production');
   }
-  return parsed.data;
+  if (parsed.data.BOOKING_STATEMENT_TIMEOUT_MS <= parsed.data.TWO_PC_LOCK_TIMEOUT_MS) {
+    throw new ConfigError('Invalid environment:\n  BOOKING_STATEMENT_TIMEOUT_MS: must be longer than TWO_PC_LOCK_TIMEOUT_MS');
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.PAYMENT_GATEWAY === undefined) {
+    throw new ConfigError(
+      'Invalid environment:\n  PAYMENT_GATEWAY: no payment gateway chosen. In production it must be explicit; the only one is the simulated gateway ' +
+        '(it accepts the test token tok_visa and moves no money): set PAYMENT_GATEWAY=simulated to run it knowingly',
+    );
+  }
+  return { ...parsed.data, PAYMENT_GATEWAY: parsed.data.PAYMENT_GATEWAY ?? 'simulated' };
 }
 
 let cached: Config | undefined;
@@ -103,6 +132,18 @@ export const serviceRoles: Record<ServiceName, string> = {
   projection: 'boxoffice_projection',
   coordinator: 'boxoffice_coordinator',
 };
+
+/** Each service role's statement_timeout, as configured. */
+export function statementTimeoutsMs(cfg: Config = config()): Record<ServiceName, number> {
+  return {
+    api: cfg.API_STATEMENT_TIMEOUT_MS,
+    booking: cfg.BOOKING_STATEMENT_TIMEOUT_MS,
+    payments: cfg.PAYMENTS_STATEMENT_TIMEOUT_MS,
+    ticketing: cfg.TICKETING_STATEMENT_TIMEOUT_MS,
+    projection: cfg.PROJECTION_STATEMENT_TIMEOUT_MS,
+    coordinator: cfg.COORDINATOR_STATEMENT_TIMEOUT_MS,
+  };
+}
 
 /**
  * Where data lives. `shared` holds identity, the catalogue, the read model and the coordinator's

@@ -26,10 +26,24 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Every Content-Security-Policy violation any page reported: the policy must not break the page. */
+const cspViolations: string[] = [];
+
 async function openSeatPicker(viewport: { width: number; height: number }, eventName: string): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  await page.goto(stack.baseUrl + '/');
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => console.error(`Content Security Policy violation: ${event.violatedDirective} ${event.blockedURI}`));
+  });
+  const response = await page.goto(stack.baseUrl + '/');
+  const headers = response?.headers() ?? {};
+  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(headers['content-security-policy']).toContain("script-src 'self'");
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['referrer-policy']).toBe('no-referrer');
   await page.getByRole('button', { name: new RegExp(eventName) }).click();
   await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
   // Set once: if the page reloaded, this would be gone.
@@ -94,5 +108,7 @@ describe('seat picker in a real browser', () => {
 
     await buyerPage.screenshot({ path: '/tmp/boxoffice-seat-picker-desktop.png', fullPage: true });
     await phonePage.screenshot({ path: '/tmp/boxoffice-seat-picker-phone.png', fullPage: true });
+    // The seat feed, the API calls, the stylesheet and the meter all worked under the policy.
+    expect(cspViolations).toEqual([]);
   }, 90_000);
 });

@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import postgres from 'postgres';
 import { parse } from 'yaml';
 import { loadConfig, serviceDatabaseUrl, serviceRoles, type Config, type ServiceName } from '../lib/config.js';
+import { createPrivatePostgres } from '../scripts/private-postgres.js';
 import { searchAttributes } from '../scripts/temporal-cli.js';
 
 /**
@@ -60,7 +62,13 @@ function interpolateAll<T>(node: T, env: Record<string, string | undefined>): T 
 
 const source = read('docker-compose.yml');
 const raw = parse(source, { merge: true }) as ComposeFile;
-const hostEnv = { JWT_SECRET: 'a-real-secret-of-32-characters!!' };
+/** Every variable the file requires: the passwords, the JWT secret and the explicit gateway choice. */
+const passwordVariables = ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'API_DB_PASSWORD', 'BOOKING_DB_PASSWORD', 'PAYMENTS_DB_PASSWORD', 'TICKETING_DB_PASSWORD', 'PROJECTION_DB_PASSWORD', 'COORDINATOR_DB_PASSWORD'];
+const hostEnv: Record<string, string> = {
+  JWT_SECRET: 'a-real-secret-of-32-characters!!',
+  PAYMENT_GATEWAY: 'simulated',
+  ...Object.fromEntries(passwordVariables.map((name) => [name, `${name.toLowerCase().replaceAll('_', '-')}-value`])),
+};
 let interpolated: ComposeFile | undefined;
 /** The file as Compose sees it; throws (failing each test) on an invalid or unset variable. */
 const compose = (): ComposeFile => (interpolated ??= interpolateAll(raw, hostEnv));
@@ -140,7 +148,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to start without JWT_SECRET instead of falling back to the development secret', () => {
-    expect(() => interpolateAll(raw, {})).toThrow(/JWT_SECRET/);
+    const { JWT_SECRET: _secret, ...withoutSecret } = hostEnv;
+    expect(() => interpolateAll(raw, withoutSecret)).toThrow(/JWT_SECRET/);
     for (const name of configServices) expect(environment(service(name)).JWT_SECRET, name).toBe(hostEnv.JWT_SECRET);
   });
 
@@ -171,8 +180,79 @@ describe('docker-compose.yml', () => {
         db: `/${environment(service('postgres')).POSTGRES_DB}`,
       });
     }
-    expect(environment(service('temporal')).POSTGRES_PWD).toBe(password);
+    // Temporal does not get the owner's password: it has a role of its own.
+    expect(environment(service('temporal')).POSTGRES_PWD).not.toBe(password);
   });
+
+  it('requires every password and the gateway choice: no silent defaults', () => {
+    for (const name of [...passwordVariables, 'PAYMENT_GATEWAY']) {
+      const { [name]: _omitted, ...without } = hostEnv;
+      expect(() => interpolateAll(raw, without), name).toThrow(new RegExp(name));
+      // An empty value is as good as none (`:?`).
+      expect(() => interpolateAll(raw, { ...hostEnv, [name]: '' }), name).toThrow(new RegExp(name));
+    }
+    // No `${...PASSWORD:-default}` or `${...PASSWORD-default}` anywhere in the file.
+    expect(source).not.toMatch(/\$\{[A-Z_]*PASSWORD:?-/);
+    expect(source).not.toMatch(/\$\{PAYMENT_GATEWAY:?-/);
+    // Each role's URL carries that role's own password.
+    for (const name of ['api', 'worker', 'projection']) {
+      for (const [key, value] of Object.entries(environment(service(name)))) {
+        if (!key.endsWith('_DATABASE_URL')) continue;
+        const variable = `${key.replace('_DATABASE_URL', '')}_DB_PASSWORD`;
+        expect(decodeURIComponent(new URL(value).password), key).toBe(hostEnv[variable]);
+      }
+    }
+  });
+
+  it('refuses the simulated gateway in production unless the file chooses it explicitly', () => {
+    for (const name of configServices) {
+      const env = environment(service(name));
+      expect(env.PAYMENT_GATEWAY, name).toBe('simulated');
+      const { PAYMENT_GATEWAY: _gateway, ...withoutGateway } = env;
+      expect(() => loadConfig(withoutGateway), name).toThrow(/PAYMENT_GATEWAY/);
+    }
+  });
+
+  it('runs Temporal as its own role, which owns its two databases and is no superuser', () => {
+    const temporal = environment(service('temporal'));
+    expect(temporal.POSTGRES_USER).toBe('temporal');
+    expect(temporal.POSTGRES_USER).not.toBe(environment(service('postgres')).POSTGRES_USER);
+    expect(temporal.POSTGRES_PWD).toBe(hostEnv.TEMPORAL_DB_PASSWORD);
+    expect(temporal).toMatchObject({ DBNAME: 'temporal', VISIBILITY_DBNAME: 'temporal_visibility', SKIP_DB_CREATE: 'true' });
+    expect(dependencies(service('temporal'))).toMatchObject({ 'temporal-db': 'service_completed_successfully' });
+    const setup = service('temporal-db');
+    expect(setup.restart).toBe('no');
+    expect(environment(setup)).toMatchObject({ PGUSER: 'postgres', PGPASSWORD: hostEnv.POSTGRES_PASSWORD, TEMPORAL_DB_PASSWORD: hostEnv.TEMPORAL_DB_PASSWORD });
+    expect(argv(setup.entrypoint)).toEqual(['/bin/sh', '-ec']);
+  });
+
+  it("creates Temporal's role and databases idempotently on a real Postgres: owner temporal, no superuser, closed to PUBLIC", async () => {
+    const script = argv(service('temporal-db').command).at(-1) ?? '';
+    const postgresServer = createPrivatePostgres({ port: 55000 + Math.floor(Math.random() * 500) });
+    const sql = postgres(postgresServer.url, { max: 1, onnotice: () => {} });
+    try {
+      const env = { ...process.env, PGHOST: '127.0.0.1', PGPORT: String(postgresServer.port), PGUSER: 'postgres', PGDATABASE: 'postgres', TEMPORAL_DB_PASSWORD: hostEnv.TEMPORAL_DB_PASSWORD };
+      for (const run of [1, 2]) {
+        const result = spawnSync('/bin/sh', ['-ec', script], { env, encoding: 'utf8' });
+        expect(result.stderr, `run ${run}`).toBe('');
+        expect(result.status, `run ${run}`).toBe(0);
+      }
+      const [role] = await sql<{ super: boolean; createdb: boolean; createrole: boolean; login: boolean; password: string | null }[]>`
+        SELECT rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole, rolcanlogin AS login, rolpassword AS password FROM pg_authid WHERE rolname = 'temporal'`;
+      expect(role).toMatchObject({ super: false, createdb: false, createrole: false, login: true });
+      expect(role?.password).toMatch(/^SCRAM-SHA-256\$/);
+      const databases = await sql<{ name: string; owner: string; publicConnect: boolean }[]>`
+        SELECT datname AS name, pg_get_userbyid(datdba) AS owner, has_database_privilege('public', datname, 'CONNECT') AS "publicConnect"
+        FROM pg_database WHERE datname LIKE 'temporal%' ORDER BY datname`;
+      expect(databases).toEqual([
+        { name: 'temporal', owner: 'temporal', publicConnect: false },
+        { name: 'temporal_visibility', owner: 'temporal', publicConnect: false },
+      ]);
+    } finally {
+      await sql.end({ timeout: 5 });
+      postgresServer.remove();
+    }
+  }, 60_000);
 
   it('connects each long-running process as its own service roles only, never as the owner', () => {
     const urlVariable: Record<ServiceName, keyof Config> = {
@@ -237,18 +317,23 @@ describe('docker-compose.yml', () => {
     expect(probe).toContain('http://127.0.0.1:3000/readyz');
   });
 
-  it('publishes the Temporal UI on 8233, pointed at the Temporal service', () => {
+  it('publishes the Temporal UI on no port (or only behind authentication), read-only, pointed at the Temporal service', () => {
     const ui = service('temporal-ui');
     expect(ui.image).toMatch(/^temporalio\/ui:/);
-    expect(publishedPorts(ui)).toContainEqual({ published: 8233, target: 8080 });
-    expect(environment(ui).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    const env = environment(ui);
+    if (env.TEMPORAL_AUTH_ENABLED !== 'true') expect(ui.ports ?? []).toEqual([]);
+    expect(env.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    // Nothing else publishes Temporal either: only the API has a port on the host.
+    const published = Object.entries(compose().services).filter(([, svc]) => (svc.ports ?? []).length > 0).map(([name]) => name);
+    expect(published).toEqual(env.TEMPORAL_AUTH_ENABLED === 'true' ? ['temporal-ui', 'api'] : ['api']);
   });
 
   it('runs Temporal on the compose Postgres and waits for its namespace', () => {
     const temporal = service('temporal');
     expect(temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(environment(temporal)).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres', DB_PORT: '5432' });
-    expect(dependencies(temporal)).toEqual({ postgres: 'service_healthy' });
+    expect(dependencies(temporal)).toEqual({ postgres: 'service_healthy', 'temporal-db': 'service_completed_successfully' });
     expect(argv(temporal.healthcheck?.test).join(' ')).toContain('namespace describe');
     expect(argv(service('postgres').healthcheck?.test).join(' ')).toContain('pg_isready');
   });

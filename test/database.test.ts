@@ -4,7 +4,7 @@ import { connectAs, connectAsOwner, type DatabaseHandle } from '../db/client.js'
 import { postgresErrorOf } from '../db/errors.js';
 import { runMigrations } from '../db/migrate.js';
 import { demoAccounts, seed } from '../scripts/demo-data.js';
-import { config } from '../lib/config.js';
+import { config, serviceRoles, statementTimeoutsMs, type ServiceName } from '../lib/config.js';
 
 let owner: DatabaseHandle;
 beforeAll(() => {
@@ -56,6 +56,174 @@ describe('each service reaches only its own schema', () => {
       }
     }
   });
+});
+
+/**
+ * What each role's code does, and nothing else (db/migrations/0004_least_privilege.sql). Each
+ * statement runs as the role in its own database, inside a transaction that is rolled back: `ok`
+ * must succeed, `denied` must fail with permission denied (42501). Writes that should be allowed
+ * touch no row (WHERE false, INSERT ... SELECT ... WHERE false) except where a real row is needed
+ * to prove a sequence or a default.
+ */
+type Expectation = { sql: string; ok: boolean };
+const ok = (sql: string): Expectation => ({ sql, ok: true });
+const denied = (sql: string): Expectation => ({ sql, ok: false });
+const uuid = "'00000000-0000-4000-8000-000000000001'::uuid";
+
+const privileges: Record<ServiceName, Expectation[]> = {
+  api: [
+    ok('SELECT count(*) FROM identity.users'),
+    ok(`INSERT INTO identity.users (email, name, password_hash) VALUES ('least-privilege@example.test', 'n', 'h')`),
+    denied('UPDATE identity.users SET name = name WHERE false'),
+    denied('DELETE FROM identity.users WHERE false'),
+    ok('SELECT count(*) FROM catalog.events'),
+    ok('UPDATE catalog.events SET name = name WHERE false'),
+    denied('DELETE FROM catalog.events WHERE false'),
+    ok('SELECT count(*) FROM booking.reservations'),
+    denied('UPDATE booking.reservations SET status = status WHERE false'),
+    denied('SELECT count(*) FROM booking.inventories'),
+    denied('SELECT count(*) FROM booking.outbox'),
+    ok('SELECT count(*) FROM ticketing.tickets'),
+    denied('UPDATE ticketing.tickets SET status = status WHERE false'),
+    ok('SELECT count(*) FROM readmodel.seat_states'),
+    denied('DELETE FROM readmodel.seat_states WHERE false'),
+    denied('SELECT count(*) FROM readmodel.projection_cursors'),
+    ok(`INSERT INTO payments.payment_tokens (reference, reservation_id, token) VALUES (gen_random_uuid(), ${uuid}, 'tok_visa')`),
+    denied('SELECT count(*) FROM payments.payment_tokens'),
+    denied('SELECT count(*) FROM payments.charges'),
+    denied('SELECT count(*) FROM coordinator.decisions'),
+  ],
+  booking: [
+    ok('SELECT count(*) FROM booking.seats'),
+    ok('UPDATE booking.seats SET status = status WHERE false'),
+    ok('UPDATE booking.inventories SET closed = closed WHERE false'),
+    ok('UPDATE booking.reservations SET status = status WHERE false'),
+    denied('DELETE FROM booking.seats WHERE false'),
+    denied('DELETE FROM booking.reservations WHERE false'),
+    ok(`INSERT INTO booking.outbox (event_id, kind, payload) VALUES (${uuid}, 'seats', '{}'::jsonb)`),
+    denied('SELECT count(*) FROM booking.outbox'),
+    denied('UPDATE booking.outbox SET kind = kind WHERE false'),
+    denied('DELETE FROM booking.outbox WHERE false'),
+    denied('SELECT count(*) FROM payments.charges'),
+    denied('SELECT count(*) FROM identity.users'),
+    denied('SELECT count(*) FROM readmodel.seat_states'),
+  ],
+  payments: [
+    ok('SELECT count(*) FROM payments.charges'),
+    ok(`INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference) VALUES ('least-privilege', ${uuid}, 100, 'EUR', 'captured', 'ref')`),
+    denied('UPDATE payments.charges SET status = status WHERE false'),
+    denied('DELETE FROM payments.charges WHERE false'),
+    ok('SELECT count(*) FROM payments.refunds'),
+    denied('UPDATE payments.refunds SET amount_cents = amount_cents WHERE false'),
+    denied('DELETE FROM payments.refunds WHERE false'),
+    ok('SELECT count(*) FROM payments.payment_tokens'),
+    ok('DELETE FROM payments.payment_tokens WHERE false'),
+    denied('UPDATE payments.payment_tokens SET token = token WHERE false'),
+    denied('SELECT count(*) FROM booking.seats'),
+    denied('SELECT count(*) FROM ticketing.tickets'),
+  ],
+  ticketing: [
+    ok('SELECT count(*) FROM ticketing.tickets'),
+    ok('UPDATE ticketing.tickets SET status = status WHERE false'),
+    denied('DELETE FROM ticketing.tickets WHERE false'),
+    denied('SELECT count(*) FROM booking.reservations'),
+    denied('SELECT count(*) FROM payments.charges'),
+  ],
+  projection: [
+    ok('SELECT count(*) FROM booking.outbox'),
+    ok('SELECT count(*) FROM booking.seats'),
+    denied('UPDATE booking.seats SET status = status WHERE false'),
+    denied('DELETE FROM booking.outbox WHERE false'),
+    ok('DELETE FROM readmodel.seat_states WHERE false'),
+    denied('UPDATE readmodel.seat_states SET status = status WHERE false'),
+    ok('UPDATE readmodel.event_availability SET held = held WHERE false'),
+    denied('DELETE FROM readmodel.event_availability WHERE false'),
+    denied('DELETE FROM readmodel.reservation_summaries WHERE false'),
+    ok(`INSERT INTO readmodel.projection_cursors (name) VALUES ('least-privilege') ON CONFLICT (name) DO UPDATE SET name = excluded.name`),
+    denied('SELECT count(*) FROM identity.users'),
+  ],
+  coordinator: [
+    ok('SELECT count(*) FROM coordinator.decisions'),
+    ok('UPDATE coordinator.decisions SET completed_at = now() WHERE false'),
+    denied('DELETE FROM coordinator.decisions WHERE false'),
+    denied('SELECT count(*) FROM booking.seats'),
+    denied('SELECT count(*) FROM payments.charges'),
+  ],
+};
+
+/** Every role, whatever its grants: nothing through PUBLIC. */
+const everyRoleDenied = ['CREATE TEMP TABLE least_privilege_probe (a int)', 'CREATE TABLE public.least_privilege_probe (a int)', 'CREATE TABLE booking.least_privilege_probe (a int)', 'TRUNCATE booking.seats'];
+
+class RolledBack extends Error {}
+
+/** The Postgres error code of `statement` run as `handle`'s role, or undefined when it succeeded; never commits. */
+async function outcomeOf(handle: DatabaseHandle, statement: string): Promise<string | undefined> {
+  try {
+    await handle.sql.begin(async (tx) => {
+      await tx.unsafe(statement);
+      throw new RolledBack();
+    });
+  } catch (error) {
+    if (error instanceof RolledBack) return undefined;
+    const code = postgresErrorOf(error)?.code;
+    if (code) return code;
+    throw error;
+  }
+  return 'committed';
+}
+
+describe('least privilege: each role may do what its code does and nothing else', () => {
+  for (const [service, expectations] of Object.entries(privileges) as [ServiceName, Expectation[]][]) {
+    it(`${service}: ${expectations.filter((e) => e.ok).length} statements allowed, ${expectations.filter((e) => !e.ok).length + everyRoleDenied.length} denied`, async () => {
+      const handle = connectAs(service, { max: 1 });
+      try {
+        const [{ user } = { user: '' }] = await handle.sql<{ user: string }[]>`SELECT current_user AS user`;
+        expect(user).toBe(serviceRoles[service]);
+        for (const { sql, ok: allowed } of expectations) expect(await outcomeOf(handle, sql), `${service}: ${sql}`).toBe(allowed ? undefined : '42501');
+        for (const sql of everyRoleDenied) expect(await outcomeOf(handle, sql), `${service}: ${sql}`).toBe('42501');
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  it('PUBLIC may neither connect, nor create temporary tables, nor use the public schema', async () => {
+    const [rights] = await owner.sql<{ connect: boolean; temp: boolean; publicSchema: boolean; apiConnect: boolean }[]>`
+      SELECT has_database_privilege('public', current_database(), 'CONNECT') AS connect,
+             has_database_privilege('public', current_database(), 'TEMP') AS temp,
+             has_schema_privilege('public', 'public', 'USAGE') AS "publicSchema",
+             has_database_privilege('boxoffice_api', current_database(), 'CONNECT') AS "apiConnect"`;
+    expect(rights).toEqual({ connect: false, temp: false, publicSchema: false, apiConnect: true });
+    // No table of ours grants anything to PUBLIC.
+    const opened = await owner.sql<{ table: string }[]>`
+      SELECT table_schema || '.' || table_name AS table FROM information_schema.role_table_grants
+      WHERE grantee = 'PUBLIC' AND table_schema IN ('identity', 'catalog', 'booking', 'payments', 'ticketing', 'readmodel', 'coordinator')`;
+    expect(opened).toEqual([]);
+  });
+
+  it('every service role has its configured statement_timeout in this database, and it cancels a runaway statement', async () => {
+    const expected = statementTimeoutsMs(config());
+    for (const service of Object.keys(serviceRoles) as ServiceName[]) {
+      const handle = connectAs(service, { max: 1 });
+      try {
+        const [row] = await handle.sql<{ setting: string }[]>`SELECT setting FROM pg_settings WHERE name = 'statement_timeout'`;
+        expect(Number(row?.setting), service).toBe(expected[service]);
+      } finally {
+        await handle.close();
+      }
+    }
+    // Set for this database only: roles are shared by every database of the cluster.
+    const clusterWide = await owner.sql`SELECT 1 FROM pg_db_role_setting WHERE setdatabase = 0 AND setrole::regrole::text LIKE 'boxoffice_%' AND array_to_string(setconfig, ',') LIKE '%statement_timeout%'`;
+    expect(clusterWide).toHaveLength(0);
+    const api = connectAs('api', { max: 1 });
+    try {
+      const started = Date.now();
+      expect(await outcomeOf(api, `SELECT pg_sleep(${expected.api / 1000 + 5})`)).toBe('57014');
+      expect(Date.now() - started).toBeLessThan(expected.api + 4000);
+    } finally {
+      await api.close();
+    }
+  }, 30_000);
 });
 
 describe('the database itself forbids selling a seat twice', () => {

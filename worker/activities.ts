@@ -27,6 +27,14 @@ export interface ActivityResources {
   close(): Promise<void>;
 }
 
+/** The gateway PAYMENT_GATEWAY names (lib/config.ts refuses a production config that names none). */
+function configuredGateway(cfg: Config): PaymentGateway {
+  switch (cfg.PAYMENT_GATEWAY) {
+    case 'simulated':
+      return createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS, downFile: cfg.PAYMENT_GATEWAY_DOWN_FILE });
+  }
+}
+
 /** Every activity, each module connected as its own service role. */
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks; logger?: Logger } = {}): ActivityResources {
   // Four pools per worker process; keep the sum well under Postgres' 100 connections.
@@ -35,7 +43,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
   const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const logger = options.logger ?? createLogger('worker');
   // One breaker per process, shared by the saga's charges and two-phase commit's: both see the same gateway.
-  const gateway = withCircuitBreaker(options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS, downFile: cfg.PAYMENT_GATEWAY_DOWN_FILE }), {
+  const gateway = withCircuitBreaker(options.gateway ?? configuredGateway(cfg), {
     threshold: cfg.PAYMENT_BREAKER_THRESHOLD,
     halfOpenAfterMs: cfg.PAYMENT_BREAKER_HALF_OPEN_MS,
     onStateChange: (state, lastError) => {

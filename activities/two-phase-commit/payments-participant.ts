@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import { CardDeclinedError, PaymentUnavailableError, type PaymentGateway } from '../payment-gateway.js';
 import { declined, paymentUnavailable, type ChargeInput } from '../payments.js';
+import { redeemPaymentToken } from '../payment-vault.js';
 
 /**
  * The payments store as a two-phase-commit participant (coordinator.ts). The card
@@ -15,7 +16,8 @@ export function createChargeParticipant(sql: postgres.Sql, gateway: PaymentGatew
       try {
         return await sql.begin(async (tx) => {
           await tx`SELECT pg_advisory_xact_lock(hashtextextended(${input.idempotencyKey}, 0))`;
-          const { reference } = await gateway.charge(input);
+          const paymentToken = await redeemPaymentToken(tx, input.reservationId, input.paymentToken);
+          const { reference } = await gateway.charge({ ...input, paymentToken });
           await tx`
             INSERT INTO payments.charges (idempotency_key, reservation_id, amount_cents, currency, status, gateway_reference)
             VALUES (${input.idempotencyKey}, ${input.reservationId}, ${input.amountCents}, ${input.currency}, 'captured', ${reference})`;

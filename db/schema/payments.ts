@@ -38,3 +38,15 @@ export const refunds = payments.table(
   },
   (t) => [index('refunds_reservation_idx').on(t.reservationId)],
 );
+
+/**
+ * Card tokens waiting to be charged, kept out of Temporal's history: the API deposits the token
+ * here and the workflow carries only the reference (`vault:<reference>`). The API may only insert;
+ * the payments role reads a token when it charges and deletes it in the same transaction.
+ */
+export const paymentTokens = payments.table('payment_tokens', {
+  reference: uuid('reference').primaryKey(),
+  reservationId: uuid('reservation_id').notNull(),
+  token: text('token').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

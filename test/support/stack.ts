@@ -9,6 +9,7 @@ import { ReservationClient, temporalConnection } from '../../api/reservation-cli
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
 import { createMetrics } from '../../api/metrics.js';
+import { createPaymentVault } from '../../api/payment-vault.js';
 import { connectServiceToStores, connectStoresAsOwner, storeSqls, type DatabaseHandle, type QueryObserver, type StoreHandles } from '../../db/client.js';
 import { checkInvariants, type InvariantOptions, type InvariantStores } from '../../db/invariants.js';
 import { loadConfig, type Config } from '../../lib/config.js';
@@ -73,7 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stores = connectStoresAsOwner({ max: 2, cfg });
   const owner = stores.shared;
   // Small pools: two test files run at once, and Postgres allows 100 connections in all.
-  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 4, cfg, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
+  const apiDb = connectServiceToStores('api', ['shared', 'booking', 'ticketing', 'payments'], { max: 4, cfg, ...(options.onApiQuery ? { onQuery: options.onApiQuery } : {}) });
   const projectionDb = connectServiceToStores('projection', ['shared', 'booking'], { max: 2, cfg });
   // The API's own connection (lazy, quick to reconnect), so fault tests see what production does.
   const connection = temporalConnection(cfg);
@@ -111,7 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
-  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
+  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

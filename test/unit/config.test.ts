@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, databaseKey, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../../lib/config.js';
+import { ConfigError, databaseKey, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, statementTimeoutsMs, storeOwnerUrl } from '../../lib/config.js';
 
 describe('configuration', () => {
   it('has defaults that work on a development machine', () => {
@@ -15,7 +15,24 @@ describe('configuration', () => {
 
   it('refuses the development JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length' }).NODE_ENV).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length', PAYMENT_GATEWAY: 'simulated' }).NODE_ENV).toBe('production');
+  });
+
+  it('refuses to run the simulated gateway in production unless it is chosen explicitly', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length' };
+    expect(() => loadConfig(production)).toThrow(ConfigError);
+    expect(() => loadConfig(production)).toThrow(/PAYMENT_GATEWAY[\s\S]*PAYMENT_GATEWAY=simulated/);
+    expect(() => loadConfig({ ...production, PAYMENT_GATEWAY: 'stripe' })).toThrow(/PAYMENT_GATEWAY/);
+    expect(loadConfig({ ...production, PAYMENT_GATEWAY: 'simulated' }).PAYMENT_GATEWAY).toBe('simulated');
+    // Development and tests keep their default.
+    expect(loadConfig({}).PAYMENT_GATEWAY).toBe('simulated');
+  });
+
+  it('gives every service role a statement_timeout, booking longer than the two-phase lock wait', () => {
+    expect(statementTimeoutsMs(loadConfig({}))).toEqual({ api: 5000, booking: 30000, payments: 15000, ticketing: 10000, projection: 30000, coordinator: 10000 });
+    expect(statementTimeoutsMs(loadConfig({ API_STATEMENT_TIMEOUT_MS: '2500' })).api).toBe(2500);
+    expect(() => loadConfig({ BOOKING_STATEMENT_TIMEOUT_MS: '10000', TWO_PC_LOCK_TIMEOUT_MS: '15000' })).toThrow(/BOOKING_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ PAYMENTS_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/PAYMENTS_STATEMENT_TIMEOUT_MS/);
   });
 
   it('connects each service as its own role unless told otherwise', () => {

@@ -16,7 +16,7 @@ import { presentRow, presentSnapshot, type ReservationRow } from './presenters.j
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
+export function reservationRoutes({ db, stores, workflows, config, paymentVault }: AppDeps) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
 
@@ -117,7 +117,8 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
             ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
             amountCents: event.priceCents * quantity,
             currency: event.currency,
-            ...(body.paymentToken ? { paymentToken: body.paymentToken } : {}),
+            // The workflow (and so Temporal's history) sees a vault reference, never the token.
+            ...(body.paymentToken ? { paymentToken: await paymentVault.deposit(reservationId, body.paymentToken) } : {}),
             holdTtlMs: config.HOLD_TTL_MS,
             requestHash: hash,
           },
@@ -179,7 +180,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
       responses: { 200: { description: 'Confirmed', body: reservation }, 401: 'No valid token', 402: 'Payment declined', 404: 'No such reservation', 409: 'Not waiting for payment', 410: 'The hold expired', 503: 'Payments unavailable; see Retry-After' },
       async handler(ctx, { params, body, user }) {
         await ownReservation(params.id, user);
-        const snapshot = await workflows.pay(params.id, body.paymentToken);
+        const snapshot = await workflows.pay(params.id, await paymentVault.deposit(params.id, body.paymentToken));
         throwIfFailed(snapshot, config);
         ctx.body = presentSnapshot(snapshot);
       },
