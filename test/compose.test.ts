@@ -90,7 +90,7 @@ function publishedPorts(svc: Service): { published: number; target: number }[] {
 const argv = (command: string | string[] | undefined): string[] => (Array.isArray(command) ? command : (command ?? '').split(/\s+/).filter(Boolean));
 
 /** The long-running app processes and the lib/config.ts services each one connects as. */
-const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator'], projection: ['projection'] };
+const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator', 'notify'], projection: ['projection'] };
 const appServices = ['migrate', 'seed', 'db-roles', ...Object.keys(processes)];
 const configServices = ['migrate', 'seed', ...Object.keys(processes)];
 
@@ -182,6 +182,7 @@ describe('docker-compose.yml', () => {
       ticketing: 'TICKETING_DATABASE_URL',
       projection: 'PROJECTION_DATABASE_URL',
       coordinator: 'COORDINATOR_DATABASE_URL',
+      notify: 'NOTIFY_DATABASE_URL',
     };
     for (const [name, roles] of Object.entries(processes)) {
       const env = environment(service(name));

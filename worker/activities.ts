@@ -3,6 +3,7 @@ import { createPaymentActivities } from '../activities/payments.js';
 import { withCircuitBreaker } from '../activities/payment-breaker.js';
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
 import { createSeatActivities } from '../activities/seats.js';
+import { createNotificationActivities } from '../activities/notifications.js';
 import { createTicketActivities } from '../activities/tickets.js';
 import {
   createChargeParticipant,
@@ -21,7 +22,8 @@ export interface ActivityResources {
   activities: ReturnType<typeof createSeatActivities> &
     ReturnType<typeof createPaymentActivities> &
     ReturnType<typeof createTicketActivities> &
-    ReturnType<typeof createTwoPhaseActivities>;
+    ReturnType<typeof createTwoPhaseActivities> &
+    ReturnType<typeof createNotificationActivities>;
   /** The two-phase-commit coordinator, for the recovery loop. */
   coordinator: Coordinator;
   close(): Promise<void>;
@@ -29,10 +31,10 @@ export interface ActivityResources {
 
 /** Every activity, each module connected as its own service role. */
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks; logger?: Logger } = {}): ActivityResources {
-  // Four pools per worker process; keep the sum well under Postgres' 100 connections.
+  // Five pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
-  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 })];
-  const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
+  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 }), connectAs('notify', { cfg, max: 2 })];
+  const [booking, payments, ticketing, log, notify] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const logger = options.logger ?? createLogger('worker');
   // One breaker per process, shared by the saga's charges and two-phase commit's: both see the same gateway.
   const gateway = withCircuitBreaker(options.gateway ?? createSimulatedGateway({ failureRate: cfg.PAYMENT_FAILURE_RATE, latencyMs: cfg.PAYMENT_LATENCY_MS, downFile: cfg.PAYMENT_GATEWAY_DOWN_FILE }), {
@@ -63,6 +65,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),
+      ...createNotificationActivities(notify.sql, { offsetsSeconds: cfg.REMINDER_OFFSETS_SECONDS, batchSize: cfg.REMINDER_BATCH_SIZE }),
     },
     coordinator,
     close: async () => {
