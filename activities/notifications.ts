@@ -15,7 +15,13 @@ export function leadTime(seconds: number): string {
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
-const when = (iso: string): string => new Date(iso).toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+/** "2026-12-24 19:30 UTC"; seconds only when there are any. */
+const when = (iso: string): string =>
+  new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC')
+    .replace(/:00 UTC$/, ' UTC');
 
 function messageOf(eventName: string, notice: SubscriberNotice): string {
   switch (notice.kind) {
@@ -37,10 +43,11 @@ export function createNotificationActivities(sql: postgres.Sql, settings: Notifi
   return {
     /** The event as the catalogue has it now, with the offsets this worker reminds at. */
     async eventSchedule(input: { eventId: string }): Promise<EventSchedule> {
-      const [row] = await sql<{ status: 'on_sale' | 'cancelled'; starts_at: Date; updated_at: Date }[]>`
+      // Timestamps may arrive as text (the pools' type parsers): read through Date either way.
+      const [row] = await sql<{ status: 'on_sale' | 'cancelled'; starts_at: Date | string; updated_at: Date | string }[]>`
         SELECT status, starts_at, updated_at FROM catalog.events WHERE id = ${input.eventId}`;
       if (!row) return { status: 'missing', startsAt: new Date(0).toISOString(), updatedAt: new Date(0).toISOString(), offsetsSeconds: settings.offsetsSeconds };
-      return { status: row.status, startsAt: row.starts_at.toISOString(), updatedAt: row.updated_at.toISOString(), offsetsSeconds: settings.offsetsSeconds };
+      return { status: row.status, startsAt: new Date(row.starts_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(), offsetsSeconds: settings.offsetsSeconds };
     },
 
     /** Tells one batch of the event's subscribers (in user id order, after `afterUserId`). */

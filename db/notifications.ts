@@ -22,7 +22,8 @@ interface StoredRow {
   event_id: string | null;
   reservation_id: string | null;
   message: string;
-  created_at: Date;
+  // Timestamps may arrive as text (the pools' type parsers): read through Date either way.
+  created_at: Date | string;
 }
 
 /**
@@ -48,7 +49,7 @@ export async function storeNotifications(tx: postgres.TransactionSql, rows: read
       eventId: row.event_id,
       reservationId: row.reservation_id,
       message: row.message,
-      createdAt: row.created_at.toISOString(),
+      createdAt: new Date(row.created_at).toISOString(),
     } satisfies NotificationMessage),
   );
   // One statement for the whole batch; delivered at commit, in this order.
