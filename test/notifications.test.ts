@@ -7,6 +7,7 @@ import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { pollUntil } from '../lib/poll.js';
 import { reservationNotifications, type ReservationChangeRow } from '../worker/reservation-notifications.js';
 import type { RemindersEnd } from '../workflows/event-reminders.js';
+import { remindersStateQuery } from '../workflows/reminder-messages.js';
 import { LiveClient } from './support/live-client.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -81,8 +82,11 @@ describe('subscriptions', () => {
     expect(again.body).toEqual(first.body);
     expect(await stack.owner.sql`SELECT 1 FROM notify.subscriptions WHERE event_id = ${id} AND user_id = ${customer.id}`).toHaveLength(1);
     // One reminder workflow for the event, waiting for the first offset.
-    const description = await stack.temporal.workflow.getHandle(eventRemindersWorkflowId(id)).describe();
-    expect(description.status.name).toBe('RUNNING');
+    const reminders = stack.temporal.workflow.getHandle(eventRemindersWorkflowId(id));
+    expect((await reminders.describe()).status.name).toBe('RUNNING');
+    await expect
+      .poll(() => reminders.query(remindersStateQuery), { timeout: 10_000 })
+      .toEqual({ startsAt: startsAt.toISOString(), pendingOffsets: OFFSETS, nextReminderAt: new Date(startsAt.getTime() - OFFSETS[0]! * 1000).toISOString() });
 
     for (let i = 0; i < 2; i++) {
       const left = await unsubscribe(id, customer.token);
