@@ -24,7 +24,9 @@ import {
 import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
-import type { checkIn, eventCancellation, reservation, reservationCancellation } from '../workflows/index.js';
+import { eventChangedSignal } from '../workflows/reminder-messages.js';
+import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation } from '../workflows/index.js';
+import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError } from './errors.js';
 
@@ -245,6 +247,32 @@ export class ReservationClient {
       typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
       staticSummary: `Cancel event ${eventId} and refund its reservations`,
     }));
+  }
+
+  /** The event's reminder workflow (workflows/event-reminders.ts): started once, joined afterwards. */
+  private remindersOptions(eventId: string, startsAt: string) {
+    return {
+      workflowId: eventRemindersWorkflowId(eventId),
+      taskQueue: this.cfg.TASK_QUEUE,
+      args: [{ eventId, startsAt }] as [Parameters<typeof eventReminders>[0]],
+      typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+      staticSummary: `Reminders for event ${eventId}`,
+    };
+  }
+
+  /** Makes sure the event's reminders run (a subscriber joined). */
+  async followEvent(eventId: string, startsAt: string): Promise<void> {
+    await this.withinCallTime(() => this.workflows.start<typeof eventReminders>('eventReminders', { ...this.remindersOptions(eventId, startsAt), workflowIdConflictPolicy: 'USE_EXISTING' }));
+  }
+
+  /**
+   * The event moved or was cancelled: its reminder workflow reads the catalogue again. Started if
+   * it had ended (after the old start time), with the start time subscribers last heard of.
+   */
+  async eventChanged(eventId: string, previousStartsAt: string): Promise<void> {
+    await this.withinCallTime(() =>
+      this.workflows.signalWithStart<typeof eventReminders>('eventReminders', { ...this.remindersOptions(eventId, previousStartsAt), signal: eventChangedSignal }),
+    );
   }
 
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {

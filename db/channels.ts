@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { reservationStatuses } from '../lib/reservations.js';
 import { seatStatuses } from '../lib/seating.js';
+import { notificationTypes } from '../lib/notifications.js';
 
 /**
  * Postgres NOTIFY channels and their payloads: the booking activities wake the projection, the
@@ -30,3 +31,18 @@ export type SeatMessage = z.infer<typeof seatMessage>;
 
 export const reservationMessage = z.object({ id: z.string(), eventId: z.string(), customerId: z.string(), status: z.enum(reservationStatuses) });
 export type ReservationMessage = z.infer<typeof reservationMessage>;
+
+/** A notification was stored for a user (reminders, event changes, reservation changes). */
+export const NOTIFICATION_CHANNEL = 'notify_notifications';
+
+export const notificationMessage = z.object({
+  id: z.string(),
+  userId: z.string(),
+  type: z.enum(notificationTypes),
+  eventId: z.string().nullable(),
+  reservationId: z.string().nullable(),
+  /** Bounded by the writers (db/notifications.ts) so that a payload stays far under 8000 bytes. */
+  message: z.string(),
+  createdAt: z.string(),
+});
+export type NotificationMessage = z.infer<typeof notificationMessage>;

@@ -6,6 +6,17 @@ import { z } from 'zod';
  */
 const durationMs = z.coerce.number().int().positive();
 
+/** "86400,3600" → [86400, 3600]: distinct positive whole seconds, largest (earliest reminder) first. */
+const reminderOffsets = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '').map(Number) : value),
+  z
+    .array(z.number().int().positive().max(366 * 86_400))
+    .min(1, 'name at least one offset in seconds')
+    .max(10)
+    .refine((offsets) => new Set(offsets).size === offsets.length, 'offsets must be distinct')
+    .transform((offsets) => [...offsets].sort((a, b) => b - a)),
+);
+
 /** The local development database, as the owner; tools that need a database of their own derive theirs from it. */
 export const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/boxoffice';
 
@@ -40,6 +51,9 @@ const envSchema = z.object({
   TICKETING_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   PROJECTION_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
   COORDINATOR_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
+  NOTIFY_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
+  /** The reminder activities' connection (subscriptions and notifications, shared database by default). */
+  NOTIFY_DATABASE_URL: z.url().optional(),
   /** How a reservation is booked when the request does not say: the saga, or two-phase commit. */
   BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
   /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
@@ -81,6 +95,13 @@ const envSchema = z.object({
   LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().positive().default(20),
   /** How often the feed compares its versions with the read model, to catch a lost notification. */
   LIVE_RESYNC_CHECK_MS: durationMs.default(5_000),
+  /**
+   * When reminders go out to an event's subscribers: seconds before it starts, comma-separated
+   * (default 24 h and 1 h). Read by the worker when an event's reminder workflow (re)plans.
+   */
+  REMINDER_OFFSETS_SECONDS: reminderOffsets.default([86_400, 3_600]),
+  /** Subscribers notified per activity call of a reminder round (docs/notifications.md). */
+  REMINDER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   /** npm start restarts a process that exits; this many exits of one within the window stop everything (0: never). */
   START_CRASH_LOOP_EXITS: z.coerce.number().int().min(0).default(10),
   START_CRASH_LOOP_WINDOW_MS: durationMs.default(120_000),
@@ -121,7 +142,7 @@ export function config(): Config {
   return cached;
 }
 
-export type ServiceName = 'api' | 'booking' | 'payments' | 'ticketing' | 'projection' | 'coordinator';
+export type ServiceName = 'api' | 'booking' | 'payments' | 'ticketing' | 'projection' | 'coordinator' | 'notify';
 
 /** Each service's Postgres role; it has rights on its own schema only (db/migrations/*_roles.sql). */
 export const serviceRoles: Record<ServiceName, string> = {
@@ -131,6 +152,7 @@ export const serviceRoles: Record<ServiceName, string> = {
   ticketing: 'boxoffice_ticketing',
   projection: 'boxoffice_projection',
   coordinator: 'boxoffice_coordinator',
+  notify: 'boxoffice_notify',
 };
 
 /** Each service role's statement_timeout, as configured. */
@@ -142,6 +164,7 @@ export function statementTimeoutsMs(cfg: Config = config()): Record<ServiceName,
     ticketing: cfg.TICKETING_STATEMENT_TIMEOUT_MS,
     projection: cfg.PROJECTION_STATEMENT_TIMEOUT_MS,
     coordinator: cfg.COORDINATOR_STATEMENT_TIMEOUT_MS,
+    notify: cfg.NOTIFY_STATEMENT_TIMEOUT_MS,
   };
 }
 
@@ -159,6 +182,7 @@ const homeStore: Record<ServiceName, Store> = {
   ticketing: 'ticketing',
   projection: 'shared',
   coordinator: 'shared',
+  notify: 'shared',
 };
 
 function explicitUrl(service: ServiceName, cfg: Config): string | undefined {
@@ -169,6 +193,7 @@ function explicitUrl(service: ServiceName, cfg: Config): string | undefined {
     ticketing: cfg.TICKETING_DATABASE_URL,
     projection: cfg.PROJECTION_DATABASE_URL,
     coordinator: cfg.COORDINATOR_DATABASE_URL,
+    notify: cfg.NOTIFY_DATABASE_URL,
   }[service];
 }
 

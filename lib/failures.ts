@@ -29,6 +29,8 @@ export const failures = {
   // Answers to a pay request.
   HoldExpired: { status: 410, code: 'hold_expired', message: 'The hold has expired: the seats were released' },
   NotPayable: { status: 409, code: 'reservation_not_payable', message: 'The reservation is not waiting for payment' },
+  // Subscribing to reminders of an event that has already begun.
+  EventStarted: { status: 409, code: 'event_started', message: 'The event has already started' },
   // Check-in.
   TicketNotFound: { status: 404, code: 'ticket_not_found', message: 'No such ticket' },
   AlreadyCheckedIn: { status: 409, code: 'already_checked_in', message: 'This ticket was already checked in' },

@@ -2,7 +2,8 @@
  * `npm run replay:record`: runs every path of the reservation sagas against a real Temporal dev
  * server and real Postgres (both its own: port 7299 and database boxoffice_record), and saves
  * each workflow's history under test/histories/ for the replay tests. Run it again after an
- * intended change of workflow code, and commit the new histories with that change.
+ * intended change of workflow code, and commit the new histories with that change. Names given
+ * as arguments (`npm run replay:record -- event-reminders`) record only those scenarios.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,9 @@ import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflo
 import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
-import type { checkIn, eventCancellation, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
+import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
+import { eventChangedSignal } from '../workflows/reminder-messages.js';
+import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { findTemporalCli, startDevServer } from './temporal-cli.js';
 
 const port = Number(process.env.RECORD_TEMPORAL_PORT ?? 7299);
@@ -37,7 +40,9 @@ await maintenance.unsafe(`DROP DATABASE IF EXISTS "${new URL(databaseUrl).pathna
 await maintenance.end();
 await runMigrations(databaseUrl);
 
-const cfg = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: `record-${randomUUID()}` });
+const only = new Set(process.argv.slice(2));
+// Reminders seconds before the start, so that their scenarios take seconds.
+const cfg = loadConfig({ REMINDER_OFFSETS_SECONDS: '2,1', ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: `record-${randomUUID()}` });
 const failingCfg = { ...cfg, TASK_QUEUE: `${cfg.TASK_QUEUE}-ticketing-down` };
 const resources = createActivities(cfg, { poolSize: 4 });
 const normal = await createReservationWorker(cfg, resources.activities);
@@ -76,7 +81,9 @@ async function startReservation(input: ReservationRequest, taskQueue = cfg.TASK_
 }
 
 const recorded: Record<string, WorkflowHandle> = {};
+const wanted = (name: string): boolean => only.size === 0 || only.has(name);
 async function scenario(name: string, run: () => Promise<WorkflowHandle>): Promise<void> {
+  if (!wanted(name)) return;
   const handle = await run();
   await handle.result().catch(() => undefined);
   recorded[name] = handle;
@@ -111,14 +118,17 @@ try {
   await scenario('confirmed-then-cancelled', () =>
     client.workflow.start<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(toCancel.reservationId), taskQueue: cfg.TASK_QUEUE, args: [toCancel] }),
   );
-  const eventId = randomUUID();
-  await (await startReservation(request({ eventId }))).result();
-  const held = await startReservation(request({ eventId, seatIds: ['B-1'], quantity: 1, paymentToken: undefined }));
-  await held.executeUpdate(settledUpdate);
-  await scenario('event-cancelled', () =>
-    client.workflow.start<typeof eventCancellation>('eventCancellation', { workflowId: eventCancellationWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, capacity: 20 }] }),
-  );
-  await held.result();
+  if (wanted('event-cancelled')) {
+    // The hold ends only through the event's cancellation: set up only when that is recorded.
+    const eventId = randomUUID();
+    await (await startReservation(request({ eventId }))).result();
+    const held = await startReservation(request({ eventId, seatIds: ['B-1'], quantity: 1, paymentToken: undefined }));
+    await held.executeUpdate(settledUpdate);
+    await scenario('event-cancelled', () =>
+      client.workflow.start<typeof eventCancellation>('eventCancellation', { workflowId: eventCancellationWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, capacity: 20 }] }),
+    );
+    await held.result();
+  }
   const sql = postgres(databaseUrl, { max: 1 });
   const [ticket] = await sql<{ code: string }[]>`SELECT code FROM ticketing.tickets WHERE status = 'valid' LIMIT 1`;
   await sql.end();
@@ -131,6 +141,36 @@ try {
   await (await startTwoPhase(taken)).result();
   await scenario('two-phase-seats-unavailable', () => startTwoPhase(request({ eventId: taken.eventId })));
   await scenario('check-in', () => client.workflow.start<typeof checkIn>('checkIn', { workflowId: `check-in-${randomUUID()}`, taskQueue: cfg.TASK_QUEUE, args: [{ code: ticket?.code ?? '' }] }));
+
+  // Event reminders (workflows/event-reminders.ts): sent at both offsets; moved; cancelled.
+  const owner = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  async function remindedEvent(startsInMs: number): Promise<{ eventId: string; startsAt: string }> {
+    const startsAt = new Date(Date.now() + startsInMs).toISOString();
+    const [row] = await owner<{ id: string }[]>`
+      INSERT INTO catalog.events (organizer_id, name, venue, starts_at, price_cents, seating_type, capacity)
+      VALUES (${randomUUID()}, 'Replay reminders', 'Hall', ${startsAt}, 1000, 'general', 10) RETURNING id`;
+    const eventId = row?.id ?? '';
+    await owner`INSERT INTO notify.subscriptions (event_id, user_id) VALUES (${eventId}, ${randomUUID()}), (${eventId}, ${randomUUID()})`;
+    return { eventId, startsAt };
+  }
+  const startReminders = ({ eventId, startsAt }: { eventId: string; startsAt: string }) =>
+    client.workflow.start<typeof eventReminders>('eventReminders', { workflowId: eventRemindersWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, startsAt }] });
+  await scenario('event-reminders', async () => startReminders(await remindedEvent(3_000)));
+  await scenario('event-reminders-moved', async () => {
+    const event = await remindedEvent(3_000);
+    const handle = await startReminders(event);
+    await owner`UPDATE catalog.events SET starts_at = starts_at + interval '2 seconds', updated_at = now() WHERE id = ${event.eventId}`;
+    await handle.signal(eventChangedSignal);
+    return handle;
+  });
+  await scenario('event-reminders-cancelled', async () => {
+    const event = await remindedEvent(60_000);
+    const handle = await startReminders(event);
+    await owner`UPDATE catalog.events SET status = 'cancelled', updated_at = now() WHERE id = ${event.eventId}`;
+    await handle.signal(eventChangedSignal);
+    return handle;
+  });
+  await owner.end();
 
   mkdirSync(outDir, { recursive: true });
   for (const [name, handle] of Object.entries(recorded)) {

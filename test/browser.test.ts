@@ -17,7 +17,8 @@ beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/ensure-chromium.mjs'], { stdio: 'inherit' });
   // `npm test` does not build: bundle web/src here, so the page under test is never missing or stale.
   await buildPage();
-  stack = await startStack();
+  // Reminders 3 s before an event starts, so the notification test sees one arrive.
+  stack = await startStack({ env: { REMINDER_OFFSETS_SECONDS: '3' } });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
 });
 
@@ -110,5 +111,41 @@ describe('seat picker in a real browser', () => {
     await phonePage.screenshot({ path: '/tmp/boxoffice-seat-picker-phone.png', fullPage: true });
     // The seat feed, the API calls, the stylesheet and the meter all worked under the policy.
     expect(cspViolations).toEqual([]);
+  }, 90_000);
+
+  it('the notification list: its count and messages after log in, a subscription from the event page, a reminder pushed live', async () => {
+    const organizer = await stack.http.user('organizer');
+    const customer = await stack.http.user('customer');
+    const eventName = `Browser reminders ${randomUUID().slice(0, 8)}`;
+    const startsAt = new Date(Date.now() + 15_000);
+    const created = await stack.http.post<{ id: string }>('/api/events', { name: eventName, venue: 'Small hall', startsAt: startsAt.toISOString(), priceCents: 1000, seating: { type: 'reserved', rows: 2, seatsPerRow: 4 } }, organizer.token);
+    expect(created.status).toBe(201);
+    // A booking made elsewhere (another device, the API): its confirmation is waiting in the list.
+    const booked = await stack.http.post<{ status: string }>('/api/reservations', { eventId: created.body.id, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token);
+    expect(booked.body.status).toBe('confirmed');
+    await expect.poll(async () => (await stack.http.get<{ notifications: unknown[] }>('/api/me/notifications', customer.token)).body.notifications.length, { timeout: 10_000 }).toBe(1);
+
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+    await page.goto(stack.baseUrl + '/');
+    expect(await page.locator('#notifications-toggle').isHidden()).toBe(true);
+    await page.getByRole('button', { name: new RegExp(eventName) }).click();
+    await page.locator('#email').fill(customer.email);
+    await page.locator('#password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expect.poll(() => page.locator('#notification-count').textContent()).toBe('1');
+    await page.locator('#notifications-toggle').click();
+    expect(await page.locator('#notification-list li').allTextContents()).toEqual([expect.stringContaining(`Your reservation for “${eventName}” is confirmed`)]);
+
+    await page.getByRole('button', { name: 'Remind me' }).click();
+    await expect.poll(() => page.locator('#subscribe').textContent()).toBe('Reminders on — stop');
+    expect(await stack.owner.sql`SELECT 1 FROM notify.subscriptions WHERE event_id = ${created.body.id} AND user_id = ${customer.id}`).toHaveLength(1);
+
+    // The reminder comes over the WebSocket, newest first, without a reload.
+    await expect.poll(() => page.locator('#notification-count').textContent(), { timeout: 25_000 }).toBe('2');
+    const items = await page.locator('#notification-list li').allTextContents();
+    expect(items[0]).toContain(`“${eventName}” starts in 3 seconds`);
+    expect(items[1]).toContain('is confirmed');
+    expect(await page.locator('#notification-list li').first().getAttribute('data-type')).toBe('reminder');
+    await page.screenshot({ path: '/tmp/boxoffice-notifications.png', fullPage: true });
   }, 90_000);
 });

@@ -63,7 +63,7 @@ function interpolateAll<T>(node: T, env: Record<string, string | undefined>): T 
 const source = read('docker-compose.yml');
 const raw = parse(source, { merge: true }) as ComposeFile;
 /** Every variable the file requires: the passwords, the JWT secret and the explicit gateway choice. */
-const passwordVariables = ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'API_DB_PASSWORD', 'BOOKING_DB_PASSWORD', 'PAYMENTS_DB_PASSWORD', 'TICKETING_DB_PASSWORD', 'PROJECTION_DB_PASSWORD', 'COORDINATOR_DB_PASSWORD'];
+const passwordVariables = ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'API_DB_PASSWORD', 'BOOKING_DB_PASSWORD', 'PAYMENTS_DB_PASSWORD', 'TICKETING_DB_PASSWORD', 'PROJECTION_DB_PASSWORD', 'COORDINATOR_DB_PASSWORD', 'NOTIFY_DB_PASSWORD'];
 const hostEnv: Record<string, string> = {
   JWT_SECRET: 'a-real-secret-of-32-characters!!',
   PAYMENT_GATEWAY: 'simulated',
@@ -98,7 +98,7 @@ function publishedPorts(svc: Service): { published: number; target: number }[] {
 const argv = (command: string | string[] | undefined): string[] => (Array.isArray(command) ? command : (command ?? '').split(/\s+/).filter(Boolean));
 
 /** The long-running app processes and the lib/config.ts services each one connects as. */
-const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator'], projection: ['projection'] };
+const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator', 'notify'], projection: ['projection'] };
 const appServices = ['migrate', 'seed', 'db-roles', ...Object.keys(processes)];
 const configServices = ['migrate', 'seed', ...Object.keys(processes)];
 
@@ -262,6 +262,7 @@ describe('docker-compose.yml', () => {
       ticketing: 'TICKETING_DATABASE_URL',
       projection: 'PROJECTION_DATABASE_URL',
       coordinator: 'COORDINATOR_DATABASE_URL',
+      notify: 'NOTIFY_DATABASE_URL',
     };
     for (const [name, roles] of Object.entries(processes)) {
       const env = environment(service(name));

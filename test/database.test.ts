@@ -46,6 +46,25 @@ describe('each service reaches only its own schema', () => {
     }
   });
 
+  it('the notify role reads the catalogue and subscriptions and writes notifications, nothing else; the API cannot write notifications', async () => {
+    const notify = connectAs('notify', { max: 1 });
+    const api = connectAs('api', { max: 1 });
+    try {
+      await expect(notify.sql`SELECT count(*) FROM catalog.events`).resolves.toHaveLength(1);
+      await expect(notify.sql`SELECT count(*) FROM notify.subscriptions`).resolves.toHaveLength(1);
+      const key = `grant-test:${randomUUID()}`;
+      await expect(notify.sql`INSERT INTO notify.notifications (user_id, type, message, dedupe_key) VALUES (${randomUUID()}, 'reminder', 'x', ${key})`).resolves.toBeDefined();
+      expect(await codeOf(notify.sql`UPDATE catalog.events SET name = 'x'`)).toBe('42501');
+      expect(await codeOf(notify.sql`INSERT INTO notify.subscriptions (event_id, user_id) VALUES (${randomUUID()}, ${randomUUID()})`)).toBe('42501');
+      expect(await codeOf(notify.sql`DELETE FROM notify.notifications WHERE dedupe_key = ${key}`)).toBe('42501');
+      expect(await codeOf(notify.sql`SELECT * FROM identity.users LIMIT 1`)).toBe('42501');
+      expect(await codeOf(api.sql`INSERT INTO notify.notifications (user_id, type, message, dedupe_key) VALUES (${randomUUID()}, 'reminder', 'x', ${`${key}-api`})`)).toBe('42501');
+      await expect(api.sql`SELECT count(*) FROM notify.notifications`).resolves.toHaveLength(1);
+    } finally {
+      await Promise.all([notify.close(), api.close()]);
+    }
+  });
+
   it('the booking and ticketing roles cannot touch payments', async () => {
     for (const service of ['booking', 'ticketing'] as const) {
       const handle = connectAs(service, { max: 1 });
@@ -148,6 +167,17 @@ const privileges: Record<ServiceName, Expectation[]> = {
     denied('DELETE FROM coordinator.decisions WHERE false'),
     denied('SELECT count(*) FROM booking.seats'),
     denied('SELECT count(*) FROM payments.charges'),
+  ],
+  notify: [
+    ok('SELECT count(*) FROM catalog.events'),
+    denied('UPDATE catalog.events SET name = name WHERE false'),
+    ok('SELECT count(*) FROM notify.subscriptions'),
+    denied('DELETE FROM notify.subscriptions WHERE false'),
+    ok(`INSERT INTO notify.notifications (user_id, type, message, dedupe_key) VALUES (${uuid}, 'reminder', 'x', 'least-privilege')`),
+    denied('UPDATE notify.notifications SET message = message WHERE false'),
+    denied('DELETE FROM notify.notifications WHERE false'),
+    denied('SELECT count(*) FROM identity.users'),
+    denied('SELECT count(*) FROM booking.reservations'),
   ],
 };
 

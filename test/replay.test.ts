@@ -18,13 +18,16 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga and of two-phase commit', () => {
+  it('has a recorded history for every path of the saga, of two-phase commit and of the reminders', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
       [
         'check-in',
         'confirmed',
         'confirmed-then-cancelled',
         'event-cancelled',
+        'event-reminders',
+        'event-reminders-cancelled',
+        'event-reminders-moved',
         'general-admission',
         'hold-cancelled',
         'hold-expired',

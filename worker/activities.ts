@@ -3,6 +3,7 @@ import { createPaymentActivities } from '../activities/payments.js';
 import { withCircuitBreaker } from '../activities/payment-breaker.js';
 import { createSimulatedGateway, type PaymentGateway } from '../activities/payment-gateway.js';
 import { createSeatActivities } from '../activities/seats.js';
+import { createNotificationActivities } from '../activities/notifications.js';
 import { createTicketActivities } from '../activities/tickets.js';
 import {
   createChargeParticipant,
@@ -21,7 +22,8 @@ export interface ActivityResources {
   activities: ReturnType<typeof createSeatActivities> &
     ReturnType<typeof createPaymentActivities> &
     ReturnType<typeof createTicketActivities> &
-    ReturnType<typeof createTwoPhaseActivities>;
+    ReturnType<typeof createTwoPhaseActivities> &
+    ReturnType<typeof createNotificationActivities>;
   /** The two-phase-commit coordinator, for the recovery loop. */
   coordinator: Coordinator;
   close(): Promise<void>;
@@ -37,10 +39,10 @@ function configuredGateway(cfg: Config): PaymentGateway {
 
 /** Every activity, each module connected as its own service role. */
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks; logger?: Logger } = {}): ActivityResources {
-  // Four pools per worker process; keep the sum well under Postgres' 100 connections.
+  // Five pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
-  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 })];
-  const [booking, payments, ticketing, log] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
+  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 }), connectAs('notify', { cfg, max: 2 })];
+  const [booking, payments, ticketing, log, notify] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const logger = options.logger ?? createLogger('worker');
   // One breaker per process, shared by the saga's charges and two-phase commit's: both see the same gateway.
   const gateway = withCircuitBreaker(options.gateway ?? configuredGateway(cfg), {
@@ -71,6 +73,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),
+      ...createNotificationActivities(notify.sql, { offsetsSeconds: cfg.REMINDER_OFFSETS_SECONDS, batchSize: cfg.REMINDER_BATCH_SIZE }),
     },
     coordinator,
     close: async () => {

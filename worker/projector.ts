@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import { MAX_CHANGES_PER_SEAT_MESSAGE, OUTBOX_CHANNEL, RESERVATION_CHANNEL, SEAT_CHANNEL, type ReservationMessage, type SeatMessage } from '../db/channels.js';
 import type { SeatStatus } from '../lib/seating.js';
 import type { ReservationStatus } from '../lib/reservations.js';
+import { reservationNotifications } from './reservation-notifications.js';
 
 const CURSOR = 'main';
 const BATCH = 2000;
@@ -12,7 +13,7 @@ interface OutboxRow {
   txid: string;
   event_id: string;
   kind: 'seats' | 'reservation';
-  payload: { reservationId?: string; id?: string; changes?: { id: string }[] };
+  payload: { reservationId?: string; id?: string; changes?: { id: string }[]; customerId?: string; status?: string; refundedCents?: number; failureReason?: string };
 }
 
 /** Where the projector reads the booking store (the outbox) and writes the read model; one database or two. */
@@ -124,6 +125,10 @@ export function createProjector({ source, target }: ProjectorConnections) {
         const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
         await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
       }
+
+      // In the cursor's transaction, keyed by reservation and status: a batch applied twice, or by
+      // two projectors, tells the customer once per change.
+      await reservationNotifications(tx, rows);
 
       const last = rows[rows.length - 1];
       if (!last) return 0;

@@ -3,3 +3,4 @@ export { reservationCancellation } from './reservation-cancellation.js';
 export { eventCancellation } from './event-cancellation.js';
 export { checkIn } from './check-in.js';
 export { twoPhaseReservation } from './two-phase-reservation.js';
+export { eventReminders } from './event-reminders.js';

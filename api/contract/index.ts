@@ -7,3 +7,4 @@ export * from './events.js';
 export * from './identity.js';
 export * from './reservations.js';
 export * from './tickets.js';
+export * from './notifications.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SeatStatus } from '../../lib/seating.js';
 import type { ReservationStatus } from '../../lib/reservations.js';
+import type { NotificationView } from '../contract/notifications.js';
 
 /**
  * The seat-map WebSocket protocol (docs/live-seat-map.md). Client messages are
@@ -44,6 +45,12 @@ export interface ReservationUpdateMessage {
   eventId: string;
 }
 
+/** A notification just stored for this socket's user, as GET /api/me/notifications lists it. */
+export interface NotificationPushMessage {
+  type: 'notification';
+  notification: NotificationView;
+}
+
 export type ErrorCode = 'bad_message' | 'event_not_found' | 'unauthorized' | 'too_many_subscriptions';
 
 export interface ErrorMessage {
@@ -58,7 +65,7 @@ export interface UnsubscribedMessage {
   eventId: string;
 }
 
-export type ServerMessage = SnapshotMessage | SeatsMessage | AvailabilityMessage | ReservationUpdateMessage | ErrorMessage | UnsubscribedMessage;
+export type ServerMessage = SnapshotMessage | SeatsMessage | AvailabilityMessage | ReservationUpdateMessage | NotificationPushMessage | ErrorMessage | UnsubscribedMessage;
 
 /** Serialized once, then the same bytes go to every recipient (no per-socket encoding). */
 export const encode = (message: ServerMessage): Buffer => Buffer.from(JSON.stringify(message));

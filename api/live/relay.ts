@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { Logger } from '../../lib/logger.js';
 import type { z } from 'zod';
-import { RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
+import { NOTIFICATION_CHANNEL, notificationMessage, RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { FeedRegistry } from './feed-registry.js';
 import type { LiveFeedMetrics } from './metrics.js';
@@ -22,7 +22,7 @@ export interface Relay {
 
 /**
  * LISTENs on the projection's channels: seat changes go to the event's feed, reservation changes
- * to their owner's sockets. Resolves once both LISTENs are active.
+ * and stored notifications to their owner's sockets. Resolves once every LISTEN is active.
  */
 export async function startRelay({ sql, feeds, connections, metrics, logger }: RelayDeps): Promise<Relay> {
   /** A NOTIFY payload read with its schema from db/channels.ts; a malformed one is logged and skipped. */
@@ -54,6 +54,25 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
     for (const connection of owners) connection.deliver(bytes);
   }
 
+  function onNotification(payload: string): void {
+    const message = parsed(notificationMessage, payload, 'user notification');
+    if (!message) return;
+    const owners = connections.ownedBy(message.userId);
+    if (!owners) return;
+    const bytes = encode({
+      type: 'notification',
+      notification: {
+        id: message.id,
+        type: message.type,
+        ...(message.eventId ? { eventId: message.eventId } : {}),
+        ...(message.reservationId ? { reservationId: message.reservationId } : {}),
+        message: message.message,
+        createdAt: message.createdAt,
+      },
+    });
+    for (const connection of owners) connection.deliver(bytes);
+  }
+
   // postgres.js re-issues LISTEN after its connection drops; notifications sent in between are lost,
   // so every feed re-reads its snapshot once LISTEN is back (the first call is the initial LISTEN).
   let listenedOnce = false;
@@ -64,11 +83,13 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
   };
   const seatListener = await sql.listen(SEAT_CHANNEL, onSeatNotification, onListen);
   const reservationListener = await sql.listen(RESERVATION_CHANNEL, onReservationNotification);
+  // A notification missed while LISTEN was down is still in GET /api/me/notifications.
+  const notificationListener = await sql.listen(NOTIFICATION_CHANNEL, onNotification);
   listenedOnce = true;
 
   return {
     async stop() {
-      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten()]);
+      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten(), notificationListener.unlisten()]);
     },
   };
 }

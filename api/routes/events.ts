@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { events } from '../../db/schema/catalog.js';
+import { subscriptions } from '../../db/schema/notify.js';
 import type { Database } from '../../db/client.js';
 import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '../../lib/seating.js';
 import type { AuthUser } from '../auth.js';
@@ -54,6 +55,15 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
 }
 
 export function eventRoutes({ db, workflows }: AppDeps) {
+  /**
+   * Subscribers hear of a move or a cancellation through the event's reminder workflow. Signalled
+   * after the catalogue changed (the workflow reads it), also when a retried PATCH changes nothing.
+   */
+  async function tellSubscribers(eventId: string, previousStartsAt: Date): Promise<void> {
+    const [anyone] = await db.select({ userId: subscriptions.userId }).from(subscriptions).where(eq(subscriptions.eventId, eventId)).limit(1);
+    if (anyone) await workflows.eventChanged(eventId, previousStartsAt.toISOString());
+  }
+
   return [
     route({
       method: 'get',
@@ -134,6 +144,7 @@ export function eventRoutes({ db, workflows }: AppDeps) {
           .where(eq(events.id, event.id))
           .returning();
         if (!updated) throw new NotFound('event_not_found', `No event with id ${params.id}`);
+        if (startsAt) await tellSubscribers(updated.id, event.startsAt);
         const availability = (await availabilityOf(db, [updated])).get(updated.id);
         if (!availability) throw new Error('availability missing');
         ctx.body = publicEvent(updated, availability);
@@ -178,6 +189,7 @@ export function eventRoutes({ db, workflows }: AppDeps) {
         assertOwner(user, event);
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
         await workflows.cancelEvent(event.id, event.capacity);
+        await tellSubscribers(event.id, event.startsAt);
         ctx.status = 202;
         ctx.body = { id: event.id, status: 'cancelling' };
       },

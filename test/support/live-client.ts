@@ -17,6 +17,8 @@ export interface LiveMessage {
   id?: string;
   status?: string;
   error?: string;
+  /** `{ type: 'notification' }`: the stored notification. */
+  notification?: { id: string; type: string; eventId?: string; reservationId?: string; message: string; createdAt: string };
 }
 
 /** One event as a client sees it: the last snapshot with every later change applied. */

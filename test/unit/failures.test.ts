@@ -42,6 +42,7 @@ describe('the failure vocabulary', () => {
       ReservationClosed: '409 reservation_closed',
       HoldExpired: '410 hold_expired',
       NotPayable: '409 reservation_not_payable',
+      EventStarted: '409 event_started',
       TicketNotFound: '404 ticket_not_found',
       AlreadyCheckedIn: '409 already_checked_in',
       TicketVoid: '409 ticket_void',

@@ -5,7 +5,7 @@ import { state } from './state.js';
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; body: Partial<ErrorBody> };
 
 /** Calls the API with the session's bearer token; a body that is not JSON reads as `{}`. */
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiResult<T>> {
+export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (state.token) headers.authorization = `Bearer ${state.token}`;

@@ -4,6 +4,7 @@ import { updateCheckout } from './checkout.js';
 import { $ } from './dom.js';
 import { formatDate, formatMoney } from './format.js';
 import type { LiveFeed } from './live-feed.js';
+import { showSubscribe } from './notifications.js';
 import { buildSeatMap, loadMine, showAvailability } from './seat-map.js';
 import { state } from './state.js';
 
@@ -63,6 +64,7 @@ export async function openEvent(eventId: string, live: LiveFeed): Promise<void> 
   $('general').hidden = reserved;
   if (event.seating.type === 'reserved') buildSeatMap(event.seating);
   else showAvailability({ capacity: event.seating.capacity, available: event.availability.available });
+  showSubscribe();
   await loadMine();
   live.watch(event.id);
   updateCheckout();

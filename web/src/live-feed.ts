@@ -3,6 +3,7 @@ import type {
   CLOSE_UNAUTHORIZED,
   ClientMessage,
   LIVE_FEED_PATH,
+  NotificationPushMessage,
   ReservationUpdateMessage,
   SeatsMessage,
   ServerMessage,
@@ -37,6 +38,7 @@ export interface LiveFeedHandlers {
   snapshot(message: SnapshotMessage): void;
   change(message: ChangeMessage): void;
   reservation(message: ReservationUpdateMessage): void;
+  notification(message: NotificationPushMessage): void;
   /** The server closed the socket because the token no longer verifies. */
   unauthorized(): void;
 }
@@ -111,6 +113,9 @@ export class LiveFeed {
     switch (message.type) {
       case 'reservation':
         this.handlers.reservation(message);
+        return;
+      case 'notification':
+        this.handlers.notification(message);
         return;
       case 'error':
         if (message.error === 'event_not_found' && message.eventId !== undefined && message.eventId === this.eventId) this.handlers.status('offline', 'This event no longer exists.');

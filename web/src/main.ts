@@ -7,6 +7,7 @@ import { updateCheckout } from './checkout.js';
 import { $, element, setLive } from './dom.js';
 import { openEvent, showEventList } from './events.js';
 import { LiveFeed } from './live-feed.js';
+import { loadNotifications, receiveNotification, showSubscribe, toggleNotifications, toggleSubscription } from './notifications.js';
 import { applyChange, applySnapshot, forgetMine, loadMine } from './seat-map.js';
 import { DEMO_CUSTOMER, logIn, logOut, onSessionChange, showAccount, typedCredentials } from './session.js';
 import { state, type ClientConfig } from './state.js';
@@ -20,11 +21,14 @@ const live = new LiveFeed({
     // Our own seats change colour when our reservation ends (expired, cancelled elsewhere...).
     if (state.event?.id === message.eventId) void loadMine();
   },
+  notification: (message) => receiveNotification(message.notification),
   unauthorized: () => void logOut('Your session has expired: log in again.'),
 });
 
 onSessionChange(async () => {
   live.reconnect();
+  showSubscribe();
+  await loadNotifications();
   if (state.token) await loadMine();
   else forgetMine();
   updateCheckout();
@@ -44,6 +48,8 @@ element('checkout', HTMLFormElement).addEventListener('submit', (submitted) => v
 quantity.addEventListener('input', updateCheckout);
 $('back').addEventListener('click', () => (location.hash = ''));
 $('logout').addEventListener('click', () => void logOut());
+$('notifications-toggle').addEventListener('click', toggleNotifications);
+$('subscribe').addEventListener('click', () => void toggleSubscription());
 $('demo').addEventListener('click', () => void logIn(DEMO_CUSTOMER));
 $('login-submit').addEventListener('click', () => void logIn(typedCredentials()));
 $('password').addEventListener('keydown', (key) => {
@@ -58,4 +64,5 @@ const config = await api<ClientConfig>('GET', '/api/config');
 if (config.ok) state.config = config.body;
 showAccount();
 live.connect();
+void loadNotifications();
 route();
