@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Reservation, ReservationError as ErrorBody } from '../api/contract/index.js';
 import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflowId, type CancellationResult, type ReservationRequest, type ReservationSnapshot } from '../lib/reservations.js';
 import { pollUntil } from '../lib/poll.js';
+import { seed } from '../scripts/demo-data.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
@@ -275,6 +276,15 @@ describe('event times', () => {
     const [row] = await stack.owner.sql<{ name: string; status: string }[]>`SELECT name, status FROM catalog.events WHERE id = ${eventId}`;
     expect(row).toMatchObject({ status: 'cancelled' });
     expect(row?.name).not.toBe('Back from the dead');
+  });
+
+  it('the demo data never offers an event that has started: a second seed moves a past demo event to its new date', async () => {
+    await seed(stack.owner.db);
+    const demo = '00000000-0000-4000-9000-000000000001';
+    await stack.owner.sql`UPDATE catalog.events SET starts_at = now() - interval '1 day' WHERE id = ${demo}`;
+    await seed(stack.owner.db);
+    const [row] = await stack.owner.sql<{ future: boolean }[]>`SELECT starts_at > now() AS future FROM catalog.events WHERE id = ${demo}`;
+    expect(row?.future).toBe(true);
   });
 
   it('bookings stop when the event starts: 409 event_not_on_sale, nothing started', async () => {
