@@ -4,20 +4,26 @@ import { Failure } from '../lib/failures.js';
 import { isClosed, openStatuses, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
 import { appendOutbox, type SeatChange } from './booking/outbox.js';
 import { lockReservation, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
-import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken } from './booking/seat-claims.js';
+import { enforceHoldCaps, lockCustomer, type HoldCaps } from './booking/hold-caps.js';
+import { claimSeats, ensureInventory, eventNotOnSale, hasStarted, SeatsTaken } from './booking/seat-claims.js';
 
 export interface HoldResult {
   seatIds: string[];
   expiresAt?: string;
 }
 
+/** The caps when the worker is not told (lib/config.ts HOLD_MAX_* defaults). */
+const defaultCaps: HoldCaps = { maxSeatsPerEvent: 10, maxOpenPerCustomer: 10 };
+
 /** Seat-lock activities: the booking schema only, through the booking role. */
-export function createSeatActivities(sql: postgres.Sql) {
+export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: HoldCaps } = {}) {
+  const caps = options.holdCaps ?? defaultCaps;
   return {
     /**
      * Holds exactly the requested seats (or quantity) for the reservation, all or nothing. Idempotent:
      * a retry after a commit returns the seats already held. Fails with a non-retryable
-     * SeatsUnavailable, SoldOut or EventNotOnSale, after recording the reservation as failed.
+     * SeatsUnavailable, SoldOut, EventNotOnSale (cancelled, or started) or HoldLimitReached, after
+     * recording the reservation as failed.
      */
     async holdSeats(request: ReservationRequest): Promise<HoldResult> {
       const expiresAt = request.paymentToken ? undefined : new Date(Date.now() + request.holdTtlMs);
@@ -31,8 +37,10 @@ export function createSeatActivities(sql: postgres.Sql) {
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
-          if (inventory?.closed) throw eventNotOnSale();
+          if (inventory?.closed || (await hasStarted(tx, request))) throw eventNotOnSale();
+          await lockCustomer(tx, request.customerId);
           const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held');
+          await enforceHoldCaps(tx, request, caps);
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });
           return { seatIds: claimed, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };

@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
 import { Failure } from '../lib/failures.js';
-import type { Ticket } from '../lib/reservations.js';
+import type { CancellationRules, Ticket } from '../lib/reservations.js';
+import type { TicketStatus } from '../db/schema/ticketing.js';
 
 /** 128 random bits, URL-safe: a code cannot be guessed from another. */
 export const newTicketCode = (): string => randomBytes(16).toString('base64url');
+
+const voidValid = (sql: postgres.Sql | postgres.TransactionSql, reservationId: string) => sql`
+  UPDATE ticketing.tickets SET status = 'void', voided_at = now()
+  WHERE reservation_id = ${reservationId} AND status = 'valid' RETURNING code`;
+
+const notCancellable = (message: string) => ApplicationFailure.create({ type: Failure.NotCancellable, message, nonRetryable: true });
 
 /** Ticketing activities: the ticketing schema only, through the ticketing role. */
 export function createTicketActivities(sql: postgres.Sql) {
@@ -25,12 +32,25 @@ export function createTicketActivities(sql: postgres.Sql) {
       });
     },
 
-    /** Compensation of issueTickets: voids every valid ticket of the reservation. Safe when none. */
-    async voidTickets(input: { reservationId: string }): Promise<number> {
-      const rows = await sql`
-        UPDATE ticketing.tickets SET status = 'void', voided_at = now()
-        WHERE reservation_id = ${input.reservationId} AND status = 'valid' RETURNING code`;
-      return rows.length;
+    /**
+     * Compensation of issueTickets: voids every valid ticket of the reservation. Safe when none.
+     * With `rules` (a customer's cancellation) it is also where the cancel is decided: the
+     * reservation's ticket rows are locked first, so a concurrent check-in either committed before
+     * (a ticket reads `used`: refused, nothing voided) or waits and then finds its ticket void.
+     * Past `rules.until` valid tickets are not voided either; tickets already void (a retry after
+     * the void committed) let the cancellation carry on to its refund.
+     */
+    async voidTickets(input: { reservationId: string; rules?: CancellationRules }): Promise<number> {
+      if (!input.rules) return (await voidValid(sql, input.reservationId)).length;
+      const rules = input.rules;
+      return sql.begin(async (tx) => {
+        const rows = await tx<{ status: TicketStatus; late: boolean }[]>`
+          SELECT status, coalesce(now() > ${rules.until ?? null}::timestamptz, false) AS late
+          FROM ticketing.tickets WHERE reservation_id = ${input.reservationId} ORDER BY code FOR UPDATE`;
+        if (rows.some((row) => row.status === 'used')) throw notCancellable('A ticket of this reservation was already checked in');
+        if (rows.some((row) => row.status === 'valid' && row.late)) throw notCancellable('The cancellation cut-off before the event has passed');
+        return (await voidValid(tx, input.reservationId)).length;
+      });
     },
 
     /** Admits a valid ticket once. */

@@ -17,6 +17,7 @@ import {
   eventCancellationWorkflowId,
   reservationWorkflowId,
   type CancellationResult,
+  type CancellationRules,
   type ReservationRecord,
   type ReservationRequest,
   type ReservationSnapshot,
@@ -28,7 +29,10 @@ import { eventChangedSignal } from '../workflows/reminder-messages.js';
 import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation } from '../workflows/index.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
-import { DomainError } from './errors.js';
+import { DomainError, IdempotencyKeyReused } from './errors.js';
+
+/** The memo that names the request a reservation's workflow was started for. */
+const REQUEST_HASH_MEMO = 'requestHash';
 
 /** Same customer and Idempotency-Key → same reservation id, hence the same workflow. */
 export function reservationIdFor(customerId: string, idempotencyKey: string | undefined): string {
@@ -121,7 +125,26 @@ export class ReservationClient {
    * Starts the reservation's saga (or joins it, for a repeated Idempotency-Key) and waits, up to
    * `waitMs`, until it is held or over.
    */
-  async start(request: ReservationRequest, waitMs: number, protocol: BookingProtocol = this.cfg.BOOKING_PROTOCOL): Promise<StartOutcome> {
+  async start(request: ReservationRequest, waitMs: number, protocol: BookingProtocol = this.cfg.BOOKING_PROTOCOL, keyed = false): Promise<StartOutcome> {
+    const outcome = await this.startOrJoin(request, waitMs, protocol);
+    // A settled answer carries its request's hash (the route compares it); a 202 has only the
+    // workflow's memo to say whether a repeated Idempotency-Key came with the same body.
+    if (outcome.kind === 'pending' && keyed) await this.refuseOtherRequest(outcome.workflowId, request.requestHash);
+    return outcome;
+  }
+
+  /**
+   * 422 when the workflow under this id was started for another request: its memo (written at
+   * start, read without a worker), or, for one started before memos, its state.
+   */
+  private async refuseOtherRequest(workflowId: string, requestHash: string): Promise<void> {
+    const description = await this.withinCallTime(() => this.workflows.getHandle(workflowId).describe());
+    const memo = description.memo?.[REQUEST_HASH_MEMO];
+    const started = typeof memo === 'string' ? memo : (await this.withinCallTime(() => this.workflows.getHandle(workflowId).query(stateQuery))).requestHash;
+    if (started !== requestHash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
+  }
+
+  private async startOrJoin(request: ReservationRequest, waitMs: number, protocol: BookingProtocol): Promise<StartOutcome> {
     const workflowId = reservationWorkflowId(request.reservationId);
     const pending: StartOutcome = { kind: 'pending', reservationId: request.reservationId, workflowId };
     // Both workflows take the same request and answer the same messages (workflows/index.ts).
@@ -133,6 +156,7 @@ export class ReservationClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       // A closed reservation is never started again under the same id: the key stays spent.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { [REQUEST_HASH_MEMO]: request.requestHash },
       typedSearchAttributes: [
         { key: EventIdKey, value: request.eventId },
         { key: CustomerIdKey, value: request.customerId },
@@ -216,8 +240,11 @@ export class ReservationClient {
     }
   }
 
-  /** Cancels through the running saga, or, once it has closed, through a cancellation workflow. */
-  async cancel(record: ReservationRecord): Promise<CancellationResult> {
+  /**
+   * Cancels through the running saga, or, once it has closed, through a cancellation workflow held
+   * to `rules` (a customer's cancel of a sold reservation; its answer names a refusal).
+   */
+  async cancel(record: ReservationRecord, rules?: CancellationRules): Promise<CancellationResult> {
     const end = Date.now() + this.callMs;
     try {
       return await this.bounded(end, () => this.workflows.getHandle(reservationWorkflowId(record.reservationId)).executeUpdate(cancelUpdate));
@@ -228,7 +255,7 @@ export class ReservationClient {
     return this.bounded(end, () => this.workflows.execute<typeof reservationCancellation>('reservationCancellation', {
       workflowId: cancellationWorkflowId(record.reservationId),
       taskQueue: this.cfg.TASK_QUEUE,
-      args: [record],
+      args: [rules ? { ...record, rules } : record],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [
         { key: EventIdKey, value: record.eventId },

@@ -56,6 +56,18 @@ const envSchema = z.object({
   NOTIFY_DATABASE_URL: z.url().optional(),
   /** How a reservation is booked when the request does not say: the saga, or two-phase commit. */
   BOOKING_PROTOCOL: z.enum(['saga', '2pc']).default('saga'),
+  /**
+   * Experiments (the saga-vs-2pc comparison): only when on may any caller pick a protocol with the
+   * Booking-Protocol header; otherwise only admins may. Prepared transactions hold seat rows during
+   * a gateway call and use up max_prepared_transactions, so strangers must not choose them.
+   */
+  EXPERIMENTS: z.enum(['on', 'off']).default('off'),
+  /** A customer's seats (or tickets) pending or held for one event, at most (hoarding). */
+  HOLD_MAX_SEATS_PER_EVENT: z.coerce.number().int().positive().default(10),
+  /** A customer's reservations pending or held at once, over every event, at most. */
+  HOLD_MAX_OPEN_PER_CUSTOMER: z.coerce.number().int().positive().default(10),
+  /** A confirmed reservation can no longer be cancelled (refunded) this long before its event starts; 0: until it starts. */
+  CANCELLATION_CUTOFF_MS: z.coerce.number().int().min(0).default(60 * 60_000),
   /** Two-phase commit: how long a booking waits for seat rows locked by another transaction. */
   TWO_PC_LOCK_TIMEOUT_MS: durationMs.default(15_000),
   /** Two-phase commit: a transaction prepared longer ago than this whose coordinator is dead is recovered. */

@@ -20,6 +20,9 @@ export const failures = {
   SoldOut: { status: 409, code: 'sold_out', reason: 'sold_out', message: 'Not enough tickets left' },
   PaymentDeclined: { status: 402, code: 'payment_declined', reason: 'payment_declined', message: 'The payment was declined; nothing was charged and the seats were released' },
   EventNotOnSale: { status: 409, code: 'event_not_on_sale', reason: 'event_not_on_sale', message: 'The event is no longer on sale' },
+  // The customer already has as many seats pending or held for the event, or as many open
+  // reservations, as allowed (lib/config.ts HOLD_MAX_*): details { limit, held, per }.
+  HoldLimitReached: { status: 409, code: 'hold_limit_reached', reason: 'hold_limit_reached', message: 'You already hold as many seats or reservations as allowed; pay for or cancel one first' },
   TicketingFailed: { status: 502, code: 'reservation_failed', reason: 'ticketing_failed', message: 'Tickets could not be issued; the payment was refunded' },
   // The payment gateway's circuit breaker is open (activities/payment-breaker.ts): failing at once
   // releases the seats instead of holding them through minutes of retries.
@@ -31,6 +34,12 @@ export const failures = {
   NotPayable: { status: 409, code: 'reservation_not_payable', message: 'The reservation is not waiting for payment' },
   // Subscribing to reminders of an event that has already begun.
   EventStarted: { status: 409, code: 'event_started', message: 'The event has already started' },
+  // A cancellation the ticketing store refused: a ticket was checked in, or it is past the cut-off.
+  NotCancellable: { status: 409, code: 'reservation_not_cancellable', message: 'The reservation can no longer be cancelled' },
+  // Editing an event.
+  EventCancelled: { status: 409, code: 'event_cancelled', message: 'The event is cancelled: it can no longer be changed' },
+  // Booking-Protocol is an experiment's switch (EXPERIMENTS=on), or an admin's.
+  BookingProtocolNotAllowed: { status: 403, code: 'booking_protocol_not_allowed', message: 'Choosing a booking protocol needs EXPERIMENTS=on or an admin' },
   // Check-in.
   TicketNotFound: { status: 404, code: 'ticket_not_found', message: 'No such ticket' },
   AlreadyCheckedIn: { status: 409, code: 'already_checked_in', message: 'This ticket was already checked in' },
@@ -56,7 +65,7 @@ export function failureTypeOf(type: string | null | undefined): FailureType | un
 }
 
 /** The failures that end a reservation with a reason the user sees. */
-export const reservationEndingFailures = ['SeatsUnavailable', 'SoldOut', 'PaymentDeclined', 'EventNotOnSale', 'TicketingFailed', 'PaymentUnavailable'] as const satisfies readonly FailureType[];
+export const reservationEndingFailures = ['SeatsUnavailable', 'SoldOut', 'PaymentDeclined', 'EventNotOnSale', 'HoldLimitReached', 'TicketingFailed', 'PaymentUnavailable'] as const satisfies readonly FailureType[];
 export type ReservationEndingFailure = (typeof reservationEndingFailures)[number];
 export const isReservationEnding = (type: FailureType | undefined): type is ReservationEndingFailure =>
   type !== undefined && (reservationEndingFailures as readonly string[]).includes(type);

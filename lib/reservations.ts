@@ -49,6 +49,11 @@ export interface ReservationRequest extends ReservationRecord {
   /** Present: pay at once. Absent: hold the seats until `pay` or expiry. */
   paymentToken?: string;
   holdTtlMs: number;
+  /**
+   * When the event starts: the seat-lock refuses a booking from then on (event_not_on_sale).
+   * Absent in requests made before the rule existed.
+   */
+  startsAt?: string;
   /** Hash of the HTTP request, so a reused Idempotency-Key with another body is recognized. */
   requestHash: string;
 }
@@ -75,6 +80,8 @@ export interface ReservationSnapshot {
   failureReason?: string;
   /** For seats_unavailable: the seats someone else has. */
   unavailableSeats?: string[];
+  /** For hold_limit_reached: which cap, and how much the customer already had. */
+  holdLimit?: HoldLimitDetails;
   expiresAt?: string;
   requestHash: string;
 }
@@ -109,7 +116,30 @@ export const recordOfSnapshot = (snapshot: ReservationSnapshot): ReservationReco
   currency: snapshot.currency,
 });
 
+/** hold_limit_reached's details: `per` says which cap (seats for one event, or open reservations). */
+export interface HoldLimitDetails {
+  limit: number;
+  held: number;
+  per: 'event' | 'customer';
+}
+
+/**
+ * The cancellation rules a customer's cancel is held to, decided by the ticketing store in the
+ * transaction that voids the tickets: refused when a ticket was checked in, or after `until`.
+ */
+export interface CancellationRules {
+  /** ISO time after which valid tickets are no longer voided and refunded (event start minus the cut-off). */
+  until?: string;
+}
+
+/** What a cancellation workflow is given: the reservation, and the rules when a customer asked. */
+export interface CancellationRequest extends ReservationRecord {
+  rules?: CancellationRules;
+}
+
 export interface CancellationResult {
   status: ReservationStatus;
   refundedCents: number;
+  /** Why the ticketing store refused the cancellation (the reservation stays confirmed). */
+  refusal?: string;
 }

@@ -82,7 +82,7 @@ export async function startChaosStack(ports: ChaosPorts, extraEnv: Record<string
     const postgres = createPrivatePostgres({ port: ports.postgres });
     cleanups.push(() => postgres.remove());
     const databaseUrl = postgres.url.replace(/\/postgres$/, '/boxoffice_chaos');
-    const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, ...extraEnv };
+    const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'warn', EXPERIMENTS: 'on', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, ...extraEnv };
     const cfg = loadConfig({ ...process.env, ...env });
     await prepareDatabases(cfg, (line) => log(`postgres: ${line}`));
 

@@ -39,6 +39,8 @@ export function experimentEnv(name: string, ports: { api: number; temporal: numb
   return {
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
+    // The experiments choose the protocol per request (Booking-Protocol).
+    EXPERIMENTS: 'on',
     PORT: String(ports.api),
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_UI_URL: `http://localhost:${ports.ui}`,

@@ -12,7 +12,7 @@ import { startStack, type Stack } from './support/stack.js';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { HOLD_TTL_MS: '60000' } });
+  stack = await startStack({ env: { HOLD_TTL_MS: '60000', EXPERIMENTS: 'on' } });
 });
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ const touchedEvents: string[] = [];
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'boxoffice-breaker-'));
   downFile = join(folder, 'gateway-down');
-  stack = await startStack({ env: { PAYMENT_GATEWAY_DOWN_FILE: downFile, PAYMENT_BREAKER_THRESHOLD: String(THRESHOLD), PAYMENT_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) } });
+  stack = await startStack({ env: { PAYMENT_GATEWAY_DOWN_FILE: downFile, PAYMENT_BREAKER_THRESHOLD: String(THRESHOLD), PAYMENT_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS), EXPERIMENTS: 'on' } });
   organizer = await stack.http.user('organizer');
   customer = await stack.http.user('customer');
 });

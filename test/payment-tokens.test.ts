@@ -11,7 +11,7 @@ import { startStack, type Stack } from './support/stack.js';
  */
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { EXPERIMENTS: 'on' } }); // the two-phase case picks its protocol by header
 });
 afterAll(() => stack?.stop());
 

@@ -21,7 +21,7 @@ const touchedReservations: string[] = [];
 const twoPhase = { 'booking-protocol': '2pc' };
 
 beforeAll(async () => {
-  stack = await startStack({ env: { HOLD_TTL_MS: '60000', TWO_PC_LOCK_TIMEOUT_MS: '20000' } });
+  stack = await startStack({ env: { HOLD_TTL_MS: '60000', TWO_PC_LOCK_TIMEOUT_MS: '20000', EXPERIMENTS: 'on' } });
   organizer = await stack.http.user('organizer');
   customer = await stack.http.user('customer');
 });

@@ -69,7 +69,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
   });
   return {
     activities: {
-      ...createSeatActivities(booking.sql),
+      ...createSeatActivities(booking.sql, { holdCaps: { maxSeatsPerEvent: cfg.HOLD_MAX_SEATS_PER_EVENT, maxOpenPerCustomer: cfg.HOLD_MAX_OPEN_PER_CUSTOMER } }),
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),

@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { Failure, failureTypeOf, isReservationEnding, reasonOf } from '../lib/failures.js';
-import { chargeKeyOf, initialSnapshot, isTerminal, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
+import { chargeKeyOf, initialSnapshot, isTerminal, type HoldLimitDetails, type ReservationRequest, type ReservationSnapshot, type ReservationStatus } from '../lib/reservations.js';
 import { ReservationStatusKey, SeatIdsKey } from '../lib/search-attributes.js';
 import { compensations, payments, seats, tickets } from './activity-presets.js';
 import { cancelSignal, cancelUpdate, payUpdate, settledUpdate, stateQuery } from './reservation-messages.js';
@@ -117,6 +117,7 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     if (isCancellation(error)) return await cancelled();
     const failure = businessFailureOf(error);
     if (failure?.type === Failure.SeatsUnavailable) state.unavailableSeats = failure.seats;
+    if (failure?.type === Failure.HoldLimitReached) state.holdLimit = failure.holdLimit;
     return await compensate({ status: 'failed', failureReason: reasonOf(failure?.type) });
   }
 }
@@ -128,10 +129,12 @@ function withoutToken(request: ReservationRequest, paymentToken?: string): Reser
 }
 
 /** The reservation-ending failure an activity reported, or undefined for any other error. */
-export function businessFailureOf(error: unknown): { type: ReturnType<typeof failureTypeOf>; seats: string[] } | undefined {
+export function businessFailureOf(error: unknown): { type: ReturnType<typeof failureTypeOf>; seats: string[]; holdLimit?: HoldLimitDetails } | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (!(cause instanceof ApplicationFailure)) return undefined;
   const type = failureTypeOf(cause.type);
   if (!isReservationEnding(type)) return undefined;
+  // SeatsUnavailable's details are the seats taken; HoldLimitReached's the cap it hit.
+  if (type === Failure.HoldLimitReached) return { type, seats: [], holdLimit: cause.details?.[0] as HoldLimitDetails };
   return { type, seats: (cause.details?.[0] as string[] | undefined) ?? [] };
 }

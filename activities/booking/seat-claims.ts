@@ -69,6 +69,13 @@ export class SeatsTaken extends Error {
 
 export const eventNotOnSale = () => new SeatsTaken(ApplicationFailure.create({ type: Failure.EventNotOnSale, message: 'The event is no longer on sale', nonRetryable: true }));
 
+/** Bookings stop when the event starts, by the database's clock (the request says when; older requests do not). */
+export async function hasStarted(tx: Tx, request: Pick<ReservationRequest, 'startsAt'>): Promise<boolean> {
+  if (!request.startsAt) return false;
+  const [row] = await tx<{ started: boolean }[]>`SELECT now() >= ${request.startsAt}::timestamptz AS started`;
+  return row?.started ?? false;
+}
+
 /**
  * Claims exactly the requested seats (or quantity), all or nothing, or throws SeatsTaken. Reports
  * how long it took, waiting for other transactions' row locks included: the lock-wait figure of

@@ -5,7 +5,7 @@ import { Failure } from '../../lib/failures.js';
 import type { ReservationRecord, ReservationRequest } from '../../lib/reservations.js';
 import { appendOutbox, type SeatChange } from '../booking/outbox.js';
 import { lockReservation, recordClaimFailure, recordReservation } from '../booking/reservation-records.js';
-import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken } from '../booking/seat-claims.js';
+import { claimSeats, ensureInventory, eventNotOnSale, hasStarted, SeatsTaken } from '../booking/seat-claims.js';
 
 /** What the booking participant of a two-phase commit prepared. */
 export interface PreparedSale {
@@ -35,7 +35,7 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
           }
           await ensureInventory(tx, request);
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
-          if (inventory?.closed) throw eventNotOnSale();
+          if (inventory?.closed || (await hasStarted(tx, request))) throw eventNotOnSale();
           const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold');
           const lockedAt = Date.now();
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);

@@ -34,7 +34,16 @@ export type ReservationList = z.infer<typeof reservationList>;
 export const cancellation = z.object({ id: z.uuid(), status: z.enum(reservationStatuses), refundedCents: z.int() });
 export type Cancellation = z.infer<typeof cancellation>;
 
-/** The details of a failed booking's error (409 seats_unavailable / sold_out, 402, 502): the seats taken, the reservation as it ended. */
-export const reservationFailureDetails = z.object({ seats: z.array(z.string()).optional(), reservation: reservation.optional() });
+/**
+ * The details of a failed booking's error (409 seats_unavailable / sold_out / hold_limit_reached, 402, 502): the seats taken,
+ * the cap reached (`limit`, what the customer already `held`, `per` event or customer), the reservation as it ended.
+ */
+export const reservationFailureDetails = z.object({
+  seats: z.array(z.string()).optional(),
+  limit: z.int().optional(),
+  held: z.int().optional(),
+  per: z.enum(['event', 'customer']).optional(),
+  reservation: reservation.optional(),
+});
 export const reservationError = z.object({ error: z.string(), message: z.string(), details: reservationFailureDetails.optional() });
 export type ReservationError = z.infer<typeof reservationError>;

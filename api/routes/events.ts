@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { events } from '../../db/schema/catalog.js';
 import { subscriptions } from '../../db/schema/notify.js';
@@ -6,7 +6,8 @@ import type { Database } from '../../db/client.js';
 import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '../../lib/seating.js';
 import type { AuthUser } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { Forbidden, NotFound, ValidationFailed } from '../errors.js';
+import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors.js';
+import { Failure } from '../../lib/failures.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
 import { route } from '../route.js';
 import { event as eventSchema, eventCancelling, eventList, salesStats as salesStatsSchema, seatMap as seatMapSchema } from '../contract/index.js';
@@ -41,6 +42,11 @@ const updateEventBody = z
   .strictObject(eventFields)
   .partial()
   .refine((body) => Object.keys(body).length > 0, 'Send at least one field to change');
+
+/** An event is created or moved only into the future (a past one would be on sale and over at once). */
+function refusePast(startsAt: string): void {
+  if (new Date(startsAt).getTime() <= Date.now()) throw new ValidationFailed('body.startsAt: the event must start in the future');
+}
 
 export const eventIdParams = z.object({ id: z.string() });
 
@@ -102,7 +108,7 @@ export function eventRoutes({ db, workflows }: AppDeps) {
       body: createEventBody,
       responses: { 201: { description: 'The event', body: eventSchema }, 400: 'Invalid input', 401: 'No valid token', 403: 'Not an organizer' },
       async handler(ctx, { body, user }) {
-        if (new Date(body.startsAt).getTime() < Date.now()) throw new ValidationFailed('body.startsAt: the event must start in the future');
+        refusePast(body.startsAt);
         const [created] = await db
           .insert(events)
           .values({
@@ -133,17 +139,20 @@ export function eventRoutes({ db, workflows }: AppDeps) {
       access: ['organizer', 'admin'],
       params: eventIdParams,
       body: updateEventBody,
-      responses: { 200: { description: 'The event', body: eventSchema }, 400: 'Invalid input', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event' },
+      responses: { 200: { description: 'The event', body: eventSchema }, 400: 'Invalid input (startsAt in the past)', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event', 409: 'The event is cancelled' },
       async handler(ctx, { params, body, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
+        if (event.status === 'cancelled') throw new DomainError(Failure.EventCancelled);
         const { startsAt, ...rest } = body;
+        if (startsAt !== undefined) refusePast(startsAt);
         const [updated] = await db
           .update(events)
           .set({ ...rest, ...(startsAt ? { startsAt: new Date(startsAt) } : {}), updatedAt: new Date() })
-          .where(eq(events.id, event.id))
+          // Conditional, so a cancellation committed since the read above still wins.
+          .where(and(eq(events.id, event.id), ne(events.status, 'cancelled')))
           .returning();
-        if (!updated) throw new NotFound('event_not_found', `No event with id ${params.id}`);
+        if (!updated) throw new DomainError(Failure.EventCancelled);
         if (startsAt) await tellSubscribers(updated.id, event.startsAt);
         const availability = (await availabilityOf(db, [updated])).get(updated.id);
         if (!availability) throw new Error('availability missing');

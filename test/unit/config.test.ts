@@ -63,6 +63,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ BOOKING_PROTOCOL: 'xa' })).toThrow(/BOOKING_PROTOCOL/);
   });
 
+  it('keeps experiments off and the booking rules on by default, each configurable', () => {
+    const cfg = loadConfig({});
+    expect(cfg).toMatchObject({ EXPERIMENTS: 'off', HOLD_MAX_SEATS_PER_EVENT: 10, HOLD_MAX_OPEN_PER_CUSTOMER: 10, CANCELLATION_CUTOFF_MS: 3_600_000 });
+    expect(loadConfig({ EXPERIMENTS: 'on', HOLD_MAX_SEATS_PER_EVENT: '4', CANCELLATION_CUTOFF_MS: '0' })).toMatchObject({ EXPERIMENTS: 'on', HOLD_MAX_SEATS_PER_EVENT: 4, CANCELLATION_CUTOFF_MS: 0 });
+    expect(() => loadConfig({ EXPERIMENTS: 'yes' })).toThrow(/EXPERIMENTS/);
+    expect(() => loadConfig({ HOLD_MAX_SEATS_PER_EVENT: '0' })).toThrow(/HOLD_MAX_SEATS_PER_EVENT/);
+    expect(() => loadConfig({ HOLD_MAX_OPEN_PER_CUSTOMER: '-1' })).toThrow(/HOLD_MAX_OPEN_PER_CUSTOMER/);
+    expect(() => loadConfig({ CANCELLATION_CUTOFF_MS: '-5' })).toThrow(/CANCELLATION_CUTOFF_MS/);
+  });
+
   it('refuses durations that are not positive whole milliseconds', () => {
     expect(() => loadConfig({ HOLD_TTL_MS: '0' })).toThrow(/HOLD_TTL_MS/);
     expect(() => loadConfig({ RESERVATION_WAIT_MS: '-5' })).toThrow(/RESERVATION_WAIT_MS/);

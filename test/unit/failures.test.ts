@@ -37,12 +37,16 @@ describe('the failure vocabulary', () => {
       SoldOut: '409 sold_out',
       PaymentDeclined: '402 payment_declined',
       EventNotOnSale: '409 event_not_on_sale',
+      HoldLimitReached: '409 hold_limit_reached',
       TicketingFailed: '502 reservation_failed',
       PaymentUnavailable: '503 service_unavailable',
       ReservationClosed: '409 reservation_closed',
       HoldExpired: '410 hold_expired',
       NotPayable: '409 reservation_not_payable',
       EventStarted: '409 event_started',
+      NotCancellable: '409 reservation_not_cancellable',
+      EventCancelled: '409 event_cancelled',
+      BookingProtocolNotAllowed: '403 booking_protocol_not_allowed',
       TicketNotFound: '404 ticket_not_found',
       AlreadyCheckedIn: '409 already_checked_in',
       TicketVoid: '409 ticket_void',
@@ -75,8 +79,8 @@ describe('failureTypeOf', () => {
 });
 
 describe('reservation-ending failures', () => {
-  it('are the six a customer sees as the reason their reservation failed', () => {
-    expect([...reservationEndingFailures].sort()).toEqual([Failure.EventNotOnSale, Failure.PaymentDeclined, Failure.PaymentUnavailable, Failure.SeatsUnavailable, Failure.SoldOut, Failure.TicketingFailed].sort());
+  it('are the seven a customer sees as the reason their reservation failed', () => {
+    expect([...reservationEndingFailures].sort()).toEqual([Failure.EventNotOnSale, Failure.HoldLimitReached, Failure.PaymentDeclined, Failure.PaymentUnavailable, Failure.SeatsUnavailable, Failure.SoldOut, Failure.TicketingFailed].sort());
     for (const type of allTypes) expect(isReservationEnding(type), type).toBe((reservationEndingFailures as readonly string[]).includes(type));
     expect(isReservationEnding(undefined)).toBe(false);
   });
@@ -90,7 +94,7 @@ describe('reservation-ending failures', () => {
   });
 
   it('store the reasons the read model and the API know', () => {
-    expect(reservationEndingFailures.map((type) => reasonOf(type))).toEqual(['seats_unavailable', 'sold_out', 'payment_declined', 'event_not_on_sale', 'ticketing_failed', 'payment_unavailable']);
+    expect(reservationEndingFailures.map((type) => reasonOf(type))).toEqual(['seats_unavailable', 'sold_out', 'payment_declined', 'event_not_on_sale', 'hold_limit_reached', 'ticketing_failed', 'payment_unavailable']);
   });
 
   it('are never retried by a saga step, nor is a closed reservation or the legacy EventClosed', () => {

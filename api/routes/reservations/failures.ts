@@ -2,6 +2,7 @@ import { Failure, failureOfReason, failures } from '../../../lib/failures.js';
 import type { Config } from '../../../lib/config.js';
 import type { ReservationSnapshot } from '../../../lib/reservations.js';
 import { DomainError, ReservationFailed } from '../../errors.js';
+import { holdLimitReached } from './booking-rules.js';
 import { presentSnapshot } from './presenters.js';
 
 /** Turns a failed saga into the contract's error, from the vocabulary's entry for its reason; other outcomes pass. */
@@ -12,6 +13,9 @@ export function throwIfFailed(snapshot: ReservationSnapshot, cfg: Pick<Config, '
   if (type === Failure.SeatsUnavailable) {
     const seats = snapshot.unavailableSeats ?? [];
     throw new DomainError(type, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats, reservation });
+  }
+  if (type === Failure.HoldLimitReached && snapshot.holdLimit) {
+    throw holdLimitReached(snapshot.holdLimit, { reservation });
   }
   if (type === Failure.PaymentUnavailable) {
     // The worker's breaker lets a trial charge through at most this long after it opened. This

@@ -10,6 +10,7 @@ import { seatingOf } from '../../read-model.js';
 import { requestHash, reservationIdFor } from '../../reservation-client.js';
 import { route } from '../../route.js';
 import { findEvent } from '../events.js';
+import { bookingRules } from './booking-rules.js';
 import { failFast } from './fail-fast.js';
 import { throwIfFailed } from './failures.js';
 import { presentRow, presentSnapshot, type ReservationRow } from './presenters.js';
@@ -19,6 +20,7 @@ import { createReservationBody, createReservationHeaders, idParams, listQuery, p
 export function reservationRoutes({ db, stores, workflows, config, paymentVault }: AppDeps) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
+  const rules = bookingRules(stores, config);
 
   /**
    * The reservation, if the caller may see it (its customer, the event's organizer, an admin): its
@@ -78,18 +80,25 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         400: 'Invalid input',
         401: 'No valid token',
         402: 'Payment declined',
+        403: 'Booking-Protocol chosen without EXPERIMENTS=on (admins may)',
         404: 'No such event',
-        409: 'Seats unavailable, sold out, or event not on sale',
+        409: 'Seats unavailable, sold out, hold limit reached, or event not on sale (cancelled or started)',
         422: 'Idempotency-Key reused with another body',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
       async handler(ctx, { body, user, headers }) {
-        const protocol = headers['booking-protocol'] ?? config.BOOKING_PROTOCOL;
+        const chosen = headers['booking-protocol'];
+        // Picking the protocol is an experiment's switch: prepared transactions hold seat rows through a gateway call.
+        if (chosen !== undefined && chosen !== config.BOOKING_PROTOCOL && config.EXPERIMENTS !== 'on' && user.role !== 'admin') {
+          throw new DomainError(Failure.BookingProtocolNotAllowed);
+        }
+        const protocol = chosen ?? config.BOOKING_PROTOCOL;
         if (protocol === '2pc' && !body.paymentToken) {
           throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
         }
         const event = await findEvent(db, body.eventId);
         if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
+        rules.refuseStarted(event);
         const seating = seatingOf(event);
         if (seating.type === 'reserved' && !body.seats) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats');
         if (seating.type === 'general' && !body.quantity) throw new ValidationFailed('body.quantity: this event is general admission: send a quantity');
@@ -103,6 +112,8 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         const keyed = headers['idempotency-key'] !== undefined;
         if (seating.type === 'reserved') await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
+        // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
+        if (protocol === 'saga') await rules.refuseOverCap({ customerId: user.id, eventId: event.id, reservationId, quantity }, async () => keyed && (await queries.byId(reservationId)) !== undefined);
         const respondAsync = /respond-async/i.test(headers.prefer ?? '');
         const outcome = await workflows.start(
           {
@@ -120,10 +131,12 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
             // The workflow (and so Temporal's history) sees a vault reference, never the token.
             ...(body.paymentToken ? { paymentToken: await paymentVault.deposit(reservationId, body.paymentToken) } : {}),
             holdTtlMs: config.HOLD_TTL_MS,
+            startsAt: event.startsAt.toISOString(),
             requestHash: hash,
           },
           respondAsync ? 0 : config.RESERVATION_WAIT_MS,
           protocol,
+          keyed,
         );
         ctx.set('Location', `/api/reservations/${reservationId}`);
         if (outcome.kind === 'pending') {
@@ -192,7 +205,7 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
       tag: 'reservations',
       access: 'user',
       params: idParams,
-      responses: { 200: { description: 'Cancelled', body: cancellation }, 401: 'No valid token', 404: 'No such reservation', 409: 'Already failed or expired' },
+      responses: { 200: { description: 'Cancelled', body: cancellation }, 401: 'No valid token', 404: 'No such reservation', 409: 'Already failed or expired, a ticket checked in, or past the cancellation cut-off' },
       async handler(ctx, { params, user }) {
         const found = await ownReservation(params.id, user);
         const status = found.row?.status ?? found.snapshot?.status;
@@ -203,9 +216,13 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         if (status === 'failed' || status === 'expired') throw new ReservationNotCancellable(`The reservation is already ${status}`);
         const record = found.row ? recordOfRow(found.row) : found.snapshot ? recordOfSnapshot(found.snapshot) : undefined;
         if (!record) throw new NotFound('reservation_not_found', `No reservation ${params.id}`);
-        const result = await workflows.cancel(record);
+        // A sold reservation is held to the cancellation rules; the ticket store has the last word.
+        const cancellationRules = status === 'confirmed' ? rules.cancellationRules(await findEvent(db, record.eventId)) : undefined;
+        if (cancellationRules) await rules.refuseUncancellable(record.reservationId, cancellationRules);
+        const result = await workflows.cancel(record, cancellationRules);
+        if (result.refusal) throw new DomainError(Failure.NotCancellable, result.refusal);
         if (result.status !== 'cancelled') throw new ReservationNotCancellable(`The reservation ended ${result.status} before it could be cancelled`);
-        ctx.body = { id: params.id, ...result };
+        ctx.body = { id: params.id, status: result.status, refundedCents: result.refundedCents };
       },
     }),
   ];
