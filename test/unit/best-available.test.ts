@@ -193,3 +193,39 @@ describe('best available in a large room', () => {
     expect(pick?.score.orphansCreated).toBeLessThanOrEqual(0);
   });
 });
+
+describe('a 12 × 10 room filled by best available, buyer after buyer', () => {
+  /** Seats every party in `sizes` in turn; each pick on the room the ones before left. */
+  function fill(sizes: number[]) {
+    let state = roomOf({ rows: 12, seatsPerRow: 10 }, []);
+    const picks = sizes.map((n) => {
+      const pick = pickBestAvailable(state, n);
+      if (pick) state = takeBlocks(state, pick.blocks);
+      return pick;
+    });
+    return { picks, state };
+  }
+  const orders = (sizes: number[]) => fc.shuffledSubarray(sizes, { minLength: sizes.length, maxLength: sizes.length });
+
+  it('seats 40 parties of 2 or 3, in any order, each together in one row, and strands no seat', () => {
+    const sizes = Array.from({ length: 40 }, (_, i) => 2 + (i % 2));
+    fc.assert(
+      fc.property(orders(sizes), (order) => {
+        const { picks, state } = fill(order);
+        return picks.every((pick) => pick?.blocks.length === 1) && countStranded(state) === 0;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('seats 40 parties of 1 to 4, in any order, and strands no seat', () => {
+    const sizes = Array.from({ length: 40 }, (_, i) => 1 + (i % 4));
+    fc.assert(
+      fc.property(orders(sizes), (order) => {
+        const { picks, state } = fill(order);
+        return picks.every((pick, i) => pick?.blocks.reduce((sum, b) => sum + b.length, 0) === order[i]) && countStranded(state) === 0;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -67,7 +67,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
     route({
       method: 'post',
       path: '/api/reservations',
-      summary: 'Reserve seats: with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
+      summary: 'Reserve seats (named, or bestAvailable: true with a quantity: the house picks them and the answer names them): with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
       tag: 'reservations',
       access: 'user',
       body: createReservationBody,
@@ -79,7 +79,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
         401: 'No valid token',
         402: 'Payment declined',
         404: 'No such event',
-        409: 'Seats unavailable, sold out, or event not on sale',
+        409: 'Seats unavailable, sold out (best available: fewer than quantity seats free), or event not on sale',
         422: 'Idempotency-Key reused with another body',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
@@ -91,7 +91,9 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
         const event = await findEvent(db, body.eventId);
         if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
         const seating = seatingOf(event);
-        if (seating.type === 'reserved' && !body.seats) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats');
+        const bestAvailable = body.bestAvailable === true;
+        if (seating.type === 'general' && bestAvailable) throw new ValidationFailed('body.bestAvailable: this event is general admission: it has no seats to choose; send a quantity alone');
+        if (seating.type === 'reserved' && !body.seats && !bestAvailable) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats, or send bestAvailable: true with a quantity');
         if (seating.type === 'general' && !body.quantity) throw new ValidationFailed('body.quantity: this event is general admission: send a quantity');
         const seatIds = body.seats ?? [];
         const unknown = unknownSeatIds(seating, seatIds);
@@ -101,7 +103,8 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
         const hash = requestHash(body);
         const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
         const keyed = headers['idempotency-key'] !== undefined;
-        if (seating.type === 'reserved') await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
+        // Best available is refused at once only when the read model shows fewer than n seats free.
+        if (seating.type === 'reserved' && !bestAvailable) await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
         const respondAsync = /respond-async/i.test(headers.prefer ?? '');
         const outcome = await workflows.start(
@@ -115,6 +118,7 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
             quantity,
             capacity: event.capacity,
             ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
+            ...(bestAvailable ? { bestAvailable: true } : {}),
             amountCents: event.priceCents * quantity,
             currency: event.currency,
             ...(body.paymentToken ? { paymentToken: body.paymentToken } : {}),
