@@ -3,6 +3,8 @@
  * server and real Postgres (both its own: port 7299 and database boxoffice_record), and saves
  * each workflow's history under test/histories/ for the replay tests. Run it again after an
  * intended change of workflow code, and commit the new histories with that change.
+ * `-- --only <prefix>` records only the scenarios whose name starts with it (a new path's
+ * histories, without rewriting the others).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -75,8 +77,14 @@ async function startReservation(input: ReservationRequest, taskQueue = cfg.TASK_
   return client.workflow.start<typeof reservation>('reservation', { workflowId: reservationWorkflowId(input.reservationId), taskQueue, args: [input] });
 }
 
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+
+const wanted = (name: string): boolean => only === undefined || name.startsWith(only);
+
 const recorded: Record<string, WorkflowHandle> = {};
 async function scenario(name: string, run: () => Promise<WorkflowHandle>): Promise<void> {
+  if (!wanted(name)) return;
   const handle = await run();
   await handle.result().catch(() => undefined);
   recorded[name] = handle;
@@ -90,7 +98,7 @@ try {
   await scenario('payment-declined', () => startReservation(request({ paymentToken: 'tok_declined' })));
   await scenario('payment-flaky', () => startReservation(request({ paymentToken: 'tok_flaky' })));
   const contested = request();
-  await (await startReservation(contested)).result();
+  if (wanted('seats-unavailable')) await (await startReservation(contested)).result();
   await scenario('seats-unavailable', () => startReservation(request({ eventId: contested.eventId })));
   await scenario('ticketing-down', () => startReservation(request(), failingCfg.TASK_QUEUE));
   await scenario('hold-then-pay', async () => {
@@ -107,18 +115,20 @@ try {
     return handle;
   });
   const toCancel = request();
-  await (await startReservation(toCancel)).result();
+  if (wanted('confirmed-then-cancelled')) await (await startReservation(toCancel)).result();
   await scenario('confirmed-then-cancelled', () =>
     client.workflow.start<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(toCancel.reservationId), taskQueue: cfg.TASK_QUEUE, args: [toCancel] }),
   );
-  const eventId = randomUUID();
-  await (await startReservation(request({ eventId }))).result();
-  const held = await startReservation(request({ eventId, seatIds: ['B-1'], quantity: 1, paymentToken: undefined }));
-  await held.executeUpdate(settledUpdate);
-  await scenario('event-cancelled', () =>
-    client.workflow.start<typeof eventCancellation>('eventCancellation', { workflowId: eventCancellationWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, capacity: 20 }] }),
-  );
-  await held.result();
+  if (wanted('event-cancelled')) {
+    const eventId = randomUUID();
+    await (await startReservation(request({ eventId }))).result();
+    const held = await startReservation(request({ eventId, seatIds: ['B-1'], quantity: 1, paymentToken: undefined }));
+    await held.executeUpdate(settledUpdate);
+    await scenario('event-cancelled', () =>
+      client.workflow.start<typeof eventCancellation>('eventCancellation', { workflowId: eventCancellationWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, capacity: 20 }] }),
+    );
+    await held.result();
+  }
   const sql = postgres(databaseUrl, { max: 1 });
   const [ticket] = await sql<{ code: string }[]>`SELECT code FROM ticketing.tickets WHERE status = 'valid' LIMIT 1`;
   await sql.end();
@@ -128,8 +138,13 @@ try {
   await scenario('two-phase-confirmed', () => startTwoPhase(request()));
   await scenario('two-phase-declined', () => startTwoPhase(request({ paymentToken: 'tok_declined' })));
   const taken = request();
-  await (await startTwoPhase(taken)).result();
+  if (wanted('two-phase-seats-unavailable')) await (await startTwoPhase(taken)).result();
   await scenario('two-phase-seats-unavailable', () => startTwoPhase(request({ eventId: taken.eventId })));
+  // Best available (docs/best-available.md): the seat-lock picks the seats; then a room with none left.
+  await scenario('best-available-confirmed', () => startReservation(request({ seatIds: [], quantity: 3, bestAvailable: true })));
+  const full = request({ rows: 1, seatsPerRow: 2, capacity: 2 });
+  if (wanted('best-available-sold-out')) await (await startReservation(full)).result();
+  await scenario('best-available-sold-out', () => startReservation(request({ eventId: full.eventId, rows: 1, seatsPerRow: 2, capacity: 2, seatIds: [], quantity: 1, bestAvailable: true })));
   await scenario('check-in', () => client.workflow.start<typeof checkIn>('checkIn', { workflowId: `check-in-${randomUUID()}`, taskQueue: cfg.TASK_QUEUE, args: [{ code: ticket?.code ?? '' }] }));
 
   mkdirSync(outDir, { recursive: true });
