@@ -4,7 +4,7 @@ import { Failure } from '../lib/failures.js';
 import { isClosed, openStatuses, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
 import { appendOutbox, type SeatChange } from './booking/outbox.js';
 import { lockReservation, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
-import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken } from './booking/seat-claims.js';
+import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken, type BestAvailableClaim } from './booking/seat-claims.js';
 
 export interface HoldResult {
   seatIds: string[];
@@ -12,7 +12,7 @@ export interface HoldResult {
 }
 
 /** Seat-lock activities: the booking schema only, through the booking role. */
-export function createSeatActivities(sql: postgres.Sql) {
+export function createSeatActivities(sql: postgres.Sql, options: { bestAvailableClaim?: BestAvailableClaim } = {}) {
   return {
     /**
      * Holds exactly the requested seats (or quantity) for the reservation, all or nothing. Idempotent:
@@ -32,7 +32,7 @@ export function createSeatActivities(sql: postgres.Sql) {
           const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
           if (inventory?.closed) throw eventNotOnSale();
-          const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held');
+          const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held', options.bestAvailableClaim);
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });
           return { seatIds: claimed, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };

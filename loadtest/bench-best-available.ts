@@ -7,7 +7,8 @@
  *   B: the same parties naming their seats, a tiling chosen in advance so that nobody collides
  *      (the cheapest explicit load: no refusals, no retries).
  * A then B, several times, after one unmeasured round of each; prints each round, the medians and
- * their ratios, and ends with the invariant check of every room (exit 1 on a violation). The
+ * their ratios, and ends with the invariant check of every room (exit 1 on a violation).
+ * BEST_AVAILABLE_CLAIM=event-lock runs A with the per-event lock instead of SKIP LOCKED rounds. The
  * machine is shared: compare A and B of one run, not figures across runs. See docs/performance.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,8 @@ const TEMPORAL_PORT = Number(process.env.BENCH_TEMPORAL_PORT ?? 7441);
 const API_PORT = Number(process.env.BENCH_API_PORT ?? 7451);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BUYERS = 40;
+/** The worker's BEST_AVAILABLE_CLAIM for this run (run the bench once per mode to compare them). */
+const claimMode = process.env.BEST_AVAILABLE_CLAIM === 'event-lock' ? 'event-lock' : 'skip-locked';
 const ROOM = { type: 'reserved', rows: 12, seatsPerRow: 10 } as const;
 /** Parties of 2 and 3 in turn: 100 of the 120 seats, and rows of 10 tile as 2 + 3 + 2 + 3. */
 const sizes = Array.from({ length: BUYERS }, (_, i) => 2 + (i % 2));
@@ -113,7 +116,7 @@ async function main(): Promise<number> {
   log(`Temporal dev server on ${address}; scratch database ${new URL(databaseUrl).pathname.slice(1)}; temp folder ${folder}`);
   await dropScratchDatabase(databaseUrl, 'bench');
   cleanups.push(() => dropScratchDatabase(databaseUrl, 'bench'));
-  const env = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address };
+  const env = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, BEST_AVAILABLE_CLAIM: claimMode };
   const cfg = loadConfig(env);
   await prepareDatabases(cfg, log);
   const stack = await startBenchStack(env, API_PORT, path.join(folder, 'stack.log'));
@@ -182,7 +185,7 @@ async function main(): Promise<number> {
     [
       '',
       `bench:best-available — ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} at the end`,
-      `${BUYERS} buyers at once on a fresh 12 × 10 room per round (parties of 2 and 3, 100 seats, paid at once); A then B, ${ROUNDS} rounds each after one unmeasured round of each.`,
+      `${BUYERS} buyers at once on a fresh 12 × 10 room per round (parties of 2 and 3, 100 seats, paid at once); A then B, ${ROUNDS} rounds each after one unmeasured round of each; BEST_AVAILABLE_CLAIM=${claimMode}.`,
       '| round | mode | confirmed | refused | elapsed ms | bookings/s | p50 ms | max ms |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rounds.map((r, i) => `| ${Math.floor(i / 2) + 1} | ${r.mode} | ${r.confirmed} | ${r.refused} | ${fixed(r.elapsedMs, 0)} | ${fixed(r.perSecond)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.maxMs, 0)} |`),

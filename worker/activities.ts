@@ -52,14 +52,14 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
     log: log.sql,
     liveness,
     stores: { booking: finishBooking.sql, payments: finishPayments.sql, ticketing: finishTicketing.sql },
-    booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS }),
+    booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS, bestAvailableClaim: cfg.BEST_AVAILABLE_CLAIM }),
     payments: createChargeParticipant(payments.sql, gateway),
     ticketing: createTicketParticipant(ticketing.sql),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   return {
     activities: {
-      ...createSeatActivities(booking.sql),
+      ...createSeatActivities(booking.sql, { bestAvailableClaim: cfg.BEST_AVAILABLE_CLAIM }),
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),

@@ -58,6 +58,9 @@ async function claimGeneralAdmission(tx: Tx, request: ReservationRequest, as: Cl
   return [...first, ...rest].map((row) => row.seat_id);
 }
 
+/** How best available claims its pick: BEST_AVAILABLE_CLAIM in lib/config.ts. */
+export type BestAvailableClaim = 'skip-locked' | 'event-lock';
+
 /** Optimistic rounds of read, pick and claim before the step gives up and is retried by Temporal. */
 const BEST_AVAILABLE_ROUNDS = 8;
 
@@ -115,7 +118,9 @@ function neighbourhoodOf(blocks: readonly SeatBlock[], seatsPerRow: number): str
  * picks again knowing more. So a claim strands exactly the seats its pick computed, two pickers
  * never deadlock, and disjoint picks commit side by side. Undefined: fewer than n seats are free.
  */
-async function claimBestAvailable(tx: Tx, request: ReservationRequest, as: ClaimedStatus): Promise<string[] | undefined> {
+async function claimBestAvailable(tx: Tx, request: ReservationRequest, as: ClaimedStatus, claim: BestAvailableClaim): Promise<string[] | undefined> {
+  // Held until the transaction ends: the best-available claims of one event then take turns.
+  if (claim === 'event-lock') await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`best-available ${request.eventId}`}, 0))`;
   const seating = { rows: request.rows ?? 0, seatsPerRow: request.seatsPerRow ?? 0 };
   const lost = new Set<string>();
   for (let round = 1; round <= BEST_AVAILABLE_ROUNDS; round++) {
@@ -178,10 +183,10 @@ export const eventNotOnSale = () => new SeatsTaken(ApplicationFailure.create({ t
  * how long it took, waiting for other transactions' row locks included: the lock-wait figure of
  * docs/saga-vs-2pc.md, written to the outbox with the change.
  */
-export async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus): Promise<{ seatIds: string[]; lockWaitMs: number }> {
+export async function claimSeats(tx: Tx, request: ReservationRequest, as: ClaimedStatus, bestAvailableClaim: BestAvailableClaim = 'skip-locked'): Promise<{ seatIds: string[]; lockWaitMs: number }> {
   const asked = Date.now();
   if (request.seating === 'reserved' && request.bestAvailable) {
-    const claimed = await claimBestAvailable(tx, request, as);
+    const claimed = await claimBestAvailable(tx, request, as, bestAvailableClaim);
     if (!claimed) {
       throw new SeatsTaken(ApplicationFailure.create({ type: Failure.SoldOut, message: `Fewer than ${request.quantity} seats left`, nonRetryable: true }), Date.now() - asked);
     }
