@@ -52,7 +52,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
     log: log.sql,
     liveness,
     stores: { booking: finishBooking.sql, payments: finishPayments.sql, ticketing: finishTicketing.sql },
-    booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS, bestAvailableClaim: cfg.BEST_AVAILABLE_CLAIM }),
+    booking: createSeatSaleParticipant(booking.sql, { lockTimeoutMs: cfg.TWO_PC_LOCK_TIMEOUT_MS }),
     payments: createChargeParticipant(payments.sql, gateway),
     ticketing: createTicketParticipant(ticketing.sql),
     ...(options.hooks ? { hooks: options.hooks } : {}),

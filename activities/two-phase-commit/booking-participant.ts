@@ -5,7 +5,7 @@ import { Failure } from '../../lib/failures.js';
 import type { ReservationRecord, ReservationRequest } from '../../lib/reservations.js';
 import { appendOutbox, type SeatChange } from '../booking/outbox.js';
 import { lockReservation, recordClaimFailure, recordReservation } from '../booking/reservation-records.js';
-import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken, type BestAvailableClaim } from '../booking/seat-claims.js';
+import { claimSeats, ensureInventory, eventNotOnSale, SeatsTaken } from '../booking/seat-claims.js';
 
 /** What the booking participant of a two-phase commit prepared. */
 export interface PreparedSale {
@@ -22,7 +22,7 @@ const isLockTimeout = (error: unknown): boolean => (error as { code?: string } |
  * go straight to sold inside a transaction that is prepared, not committed, and stay locked until
  * the coordinator's decision.
  */
-export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTimeoutMs: number; bestAvailableClaim?: BestAvailableClaim }) {
+export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTimeoutMs: number }) {
   return {
     /** Sells the seats in a transaction prepared as `gid`; a business failure prepares nothing. */
     async prepare(request: ReservationRequest, gid: string): Promise<PreparedSale> {
@@ -36,7 +36,9 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
           await ensureInventory(tx, request);
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           if (inventory?.closed) throw eventNotOnSale();
-          const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold', options.bestAvailableClaim);
+          // Best available by SKIP LOCKED rounds whatever BEST_AVAILABLE_CLAIM says: a prepared transaction
+          // would hold an event lock until the coordinator's decision, the payment included.
+          const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold', 'skip-locked');
           const lockedAt = Date.now();
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })), lockWaitMs }, false);
