@@ -30,8 +30,8 @@ async function newEvent(seating: Parameters<Stack['http']['event']>[1] = { type:
   return id;
 }
 
-const seatRows = (eventId: string) =>
-  stack.stores.booking.sql<{ seat_id: string; status: string; reservation_id: string | null }[]>`
+const seatRows = (eventId: string, on: Stack = stack) =>
+  on.stores.booking.sql<{ seat_id: string; status: string; reservation_id: string | null }[]>`
     SELECT seat_id, status::text, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND status <> 'available' ORDER BY position`;
 const reservationCount = async (eventId: string) => (await stack.stores.booking.sql`SELECT id FROM booking.reservations WHERE event_id = ${eventId}`).length;
 
@@ -128,15 +128,25 @@ describe('best available refuses bad requests with 400 and changes nothing', () 
   });
 });
 
-describe('best available under concurrency', () => {
+describe.each(['skip-locked', 'event-lock'] as const)('best available under concurrency, BEST_AVAILABLE_CLAIM=%s', (claim) => {
+  // The other way of claiming gets an API and a worker of its own (the worker reads the setting), on
+  // the same databases; the file's projection keeps the read model for both.
+  let own: Stack | undefined;
+  let on: Stack;
+  beforeAll(async () => {
+    on = claim === stack.cfg.BEST_AVAILABLE_CLAIM ? stack : (own = await startStack({ env: { BEST_AVAILABLE_CLAIM: claim }, withoutProjection: true }));
+  });
+  afterAll(() => own?.stop());
+
   it('40 buyers at once on a 12 × 10 room: no seat twice, every party together in one row, no seat stranded', async () => {
-    const eventId = await newEvent({ type: 'reserved', rows: 12, seatsPerRow: 10 });
-    const buyers = await Promise.all(Array.from({ length: 40 }, () => stack.http.user('customer')));
+    const eventId = await on.http.event(organizer.token, { type: 'reserved', rows: 12, seatsPerRow: 10 });
+    touchedEvents.push(eventId);
+    const buyers = await Promise.all(Array.from({ length: 40 }, () => on.http.user('customer')));
     // Parties of 2 and 3 (100 of the 120 seats), half paying at once, half holding.
     const sizes = buyers.map((_, i) => 2 + (i % 2));
     const answers = await Promise.all(
       buyers.map((customer, i) =>
-        stack.http.post<Reservation>('/api/reservations', { eventId, quantity: sizes[i], bestAvailable: true, ...(i % 4 < 2 ? { paymentToken: 'tok_visa' } : {}) }, customer.token),
+        on.http.post<Reservation>('/api/reservations', { eventId, quantity: sizes[i], bestAvailable: true, ...(i % 4 < 2 ? { paymentToken: 'tok_visa' } : {}) }, customer.token),
       ),
     );
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 201));
@@ -148,22 +158,22 @@ describe('best available under concurrency', () => {
     const answered = answers.flatMap((answer) => answer.body.seats ?? []);
     expect(new Set(answered).size).toBe(100);
 
-    const rows = await seatRows(eventId);
+    const rows = await seatRows(eventId, on);
     expect(rows).toHaveLength(100);
     const holder = new Map(rows.map((row) => [row.seat_id, row.reservation_id]));
     for (const answer of answers) for (const seat of answer.body.seats ?? []) expect(holder.get(seat)).toBe(answer.body.id);
     expect(countStranded(roomOf({ rows: 12, seatsPerRow: 10 }, rows.map((row) => row.seat_id)))).toBe(0);
 
     // The room's last 20 seats go to the next buyers; then it is sold out.
-    const rest = await Promise.all(Array.from({ length: 5 }, (_, i) => stack.http.post<Reservation>('/api/reservations', { eventId, quantity: 4, bestAvailable: true, paymentToken: 'tok_visa' }, buyers[i]?.token)));
+    const rest = await Promise.all(Array.from({ length: 5 }, (_, i) => on.http.post<Reservation>('/api/reservations', { eventId, quantity: 4, bestAvailable: true, paymentToken: 'tok_visa' }, buyers[i]?.token)));
     expect(rest.map((answer) => answer.status)).toEqual([201, 201, 201, 201, 201]);
-    const more = await stack.http.post<ReservationError>('/api/reservations', { eventId, quantity: 1, bestAvailable: true, paymentToken: 'tok_visa' }, buyer.token);
+    const more = await on.http.post<ReservationError>('/api/reservations', { eventId, quantity: 1, bestAvailable: true, paymentToken: 'tok_visa' }, buyer.token);
     expect(more.status).toBe(409);
     expect(more.body.error).toBe('sold_out');
-    expect(await seatRows(eventId)).toHaveLength(120);
+    expect(await seatRows(eventId, on)).toHaveLength(120);
 
     // Settle the holds so the settled invariants can be checked too.
-    const cancels = await Promise.all(answers.map((answer, i) => (answer.body.status === 'held' ? stack.http.post(`/api/reservations/${answer.body.id}/cancel`, {}, buyers[i]?.token) : undefined)));
+    const cancels = await Promise.all(answers.map((answer, i) => (answer.body.status === 'held' ? on.http.post(`/api/reservations/${answer.body.id}/cancel`, {}, buyers[i]?.token) : undefined)));
     expect(cancels.filter((cancel) => cancel !== undefined).map((cancel) => cancel.status)).toEqual(Array.from({ length: 20 }, () => 200));
     await stack.projectionCaughtUp();
     expect(await stack.invariants({ eventIds: [eventId], settled: true, readModel: true })).toEqual([]);
