@@ -5,7 +5,7 @@ import { isClosed, openStatuses, type ReservationRecord, type ReservationRequest
 import { appendOutbox, type SeatChange } from './booking/outbox.js';
 import { lockReservation, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
 import { enforceHoldCaps, lockCustomer, type HoldCaps } from './booking/hold-caps.js';
-import { claimSeats, ensureInventory, eventNotOnSale, hasStarted, SeatsTaken } from './booking/seat-claims.js';
+import { claimSeats, ensureInventory, eventNotOnSale, hasStarted, SeatsTaken, type BestAvailableClaim } from './booking/seat-claims.js';
 
 export interface HoldResult {
   seatIds: string[];
@@ -16,7 +16,7 @@ export interface HoldResult {
 const defaultCaps: HoldCaps = { maxSeatsPerEvent: 10, maxOpenPerCustomer: 10 };
 
 /** Seat-lock activities: the booking schema only, through the booking role. */
-export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: HoldCaps } = {}) {
+export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: HoldCaps; bestAvailableClaim?: BestAvailableClaim } = {}) {
   const caps = options.holdCaps ?? defaultCaps;
   return {
     /**
@@ -39,7 +39,7 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
           if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
           if (inventory?.closed || (await hasStarted(tx, request))) throw eventNotOnSale();
           await lockCustomer(tx, request.customerId);
-          const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held');
+          const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held', options.bestAvailableClaim);
           await enforceHoldCaps(tx, request, caps);
           await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });

@@ -83,6 +83,13 @@ const envSchema = z.object({
   JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').default('dev-only-secret-change-me-in-production'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
   HOLD_TTL_MS: durationMs.default(10 * 60_000),
+  /**
+   * How best available claims its pick (docs/best-available.md): `skip-locked` claims the picked
+   * seats and their neighbours with FOR UPDATE SKIP LOCKED and picks again on a lost round;
+   * `event-lock` first takes a per-event advisory lock, so best-available claims of one event run one
+   * at a time (until their transaction ends) and never lose a round to each other.
+   */
+  BEST_AVAILABLE_CLAIM: z.enum(['skip-locked', 'event-lock']).default('skip-locked'),
   /** How long POST /api/reservations waits for the saga before answering 202 pending. */
   RESERVATION_WAIT_MS: durationMs.default(10_000),
   /**

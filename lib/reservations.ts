@@ -46,6 +46,11 @@ export interface ReservationRequest extends ReservationRecord {
   /** Reserved seating only: every seat id of the room, for the inventory's first creation. */
   rows?: number;
   seatsPerRow?: number;
+  /**
+   * Reserved seating: the seat-lock picks `quantity` seats itself (lib/best-available.ts) and
+   * `seatIds` is empty until it has.
+   */
+  bestAvailable?: boolean;
   /** Present: pay at once. Absent: hold the seats until `pay` or expiry. */
   paymentToken?: string;
   holdTtlMs: number;

@@ -136,7 +136,7 @@ export function bookingRequest(run: RunContext, plan: BookingPlan): { body: Reco
   return {
     body: {
       eventId: plan.event.id,
-      ...(plan.seatIds ? { seats: plan.seatIds } : { quantity: plan.quantity }),
+      ...(plan.seatIds ? { seats: plan.seatIds } : { quantity: plan.quantity, ...(plan.bestAvailable ? { bestAvailable: true } : {}) }),
       ...(plan.holdThenPay ? {} : { paymentToken: plan.paymentToken }),
     },
     headers: {

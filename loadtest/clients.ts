@@ -115,11 +115,12 @@ async function freshPlan(run: RunContext, customer: Customer): Promise<BookingPl
       respondAsync: run.options.respondAsync,
       idempotencyKey: newIdempotencyKey(),
     };
-    if (event.seating.type === 'general') {
+    // General admission and best available ask for a number; the server says which seats or units.
+    if (event.seating.type === 'general' || run.options.bestAvailable) {
       const quantity = Math.min(wanted, run.ledger.unitsLeft(event));
       if (quantity <= 0) continue;
       run.ledger.reserveUnits(event.id, quantity);
-      return { ...base, quantity };
+      return { ...base, quantity, ...(event.seating.type === 'reserved' ? { bestAvailable: true } : {}) };
     }
     const seatIds = await pickSeats(run, customer, event, wanted);
     if (seatIds) return { ...base, seatIds, quantity: seatIds.length };

@@ -131,6 +131,7 @@ export const loadFlags: readonly Flag<LoadOptions>[] = [
   probabilityFlag('payment-failure-rate', 'paymentFailureRate', 'pay with tok_declined with probability p'),
   probabilityFlag('slow-payment-rate', 'slowPaymentRate', 'pay with tok_slow (a 2 s gateway call) with probability p'),
   switchFlag('hold-then-pay', 'holdThenPay', 'hold without a payment token, then POST /api/reservations/:id/pay'),
+  switchFlag('best-available', 'bestAvailable', 'reserved seating: ask for --seats-per-request seats with bestAvailable: true, and the house picks them (docs/best-available.md)'),
   switchFlag('respond-async', 'respondAsync', 'send Prefer: respond-async (answered 202 at once, then followed until settled)'),
   probabilityFlag('cancel-rate', 'cancelRate', "with probability p a client's next action cancels one of its confirmed bookings"),
   switchFlag('create-delete-events', 'createDeleteEvents', 'create and delete extra events while booking runs'),
@@ -149,6 +150,8 @@ export const loadFlags: readonly Flag<LoadOptions>[] = [
 /** Rules across flags, on the resolved options. */
 export function crossFlagProblem(options: LoadOptions): string | undefined {
   if (options.protocol === '2pc' && options.holdThenPay) return '--hold-then-pay needs --protocol saga: two-phase commit books and pays at once';
+  if (options.bestAvailable && options.seating.type !== 'reserved') return '--best-available needs --seating reserved: general admission has no seats to choose';
+  if (options.bestAvailable && options.sameRequest !== 'off') return '--best-available and --same-request: choose one';
   if (options.paymentFailureRate + options.slowPaymentRate > 1) return '--payment-failure-rate and --slow-payment-rate add up to more than 1';
   return undefined;
 }

@@ -47,6 +47,8 @@ export interface LoadOptions {
   /** Probability of paying with tok_slow (the simulated gateway takes 2 s). */
   slowPaymentRate: number;
   holdThenPay: boolean;
+  /** Reserved seating: ask for a quantity with `bestAvailable: true`; the house picks the seats. */
+  bestAvailable: boolean;
   /** Send `Prefer: respond-async`: every booking is answered 202 at once and followed until it settles. */
   respondAsync: boolean;
   /** Probability that a client's next action cancels one of its confirmed bookings instead of booking. */

@@ -35,6 +35,7 @@ export function defaultOptions(): LoadOptions {
     paymentFailureRate: 0,
     slowPaymentRate: 0,
     holdThenPay: false,
+    bestAvailable: false,
     respondAsync: false,
     cancelRate: 0,
     createDeleteEvents: false,

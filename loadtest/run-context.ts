@@ -13,6 +13,8 @@ export interface BookingPlan {
   /** Reserved seating: the seats. General admission: undefined, and `quantity` tickets. */
   seatIds?: string[];
   quantity: number;
+  /** Reserved seating without `seatIds`: the house picks `quantity` seats. */
+  bestAvailable?: boolean;
   paymentToken: 'tok_visa' | 'tok_declined' | 'tok_slow';
   holdThenPay: boolean;
   respondAsync: boolean;

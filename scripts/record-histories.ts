@@ -3,7 +3,8 @@
  * server and real Postgres (both its own: port 7299 and database boxoffice_record), and saves
  * each workflow's history under test/histories/ for the replay tests. Run it again after an
  * intended change of workflow code, and commit the new histories with that change. Names given
- * as arguments (`npm run replay:record -- event-reminders`) record only those scenarios.
+ * as arguments (`npm run replay:record -- event-reminders best-available-`) record only those
+ * scenarios; a name ending in `-` stands for every scenario it begins.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -81,7 +82,7 @@ async function startReservation(input: ReservationRequest, taskQueue = cfg.TASK_
 }
 
 const recorded: Record<string, WorkflowHandle> = {};
-const wanted = (name: string): boolean => only.size === 0 || only.has(name);
+const wanted = (name: string): boolean => only.size === 0 || [...only].some((given) => (given.endsWith('-') ? name.startsWith(given) : name === given));
 async function scenario(name: string, run: () => Promise<WorkflowHandle>): Promise<void> {
   if (!wanted(name)) return;
   const handle = await run();
@@ -97,7 +98,7 @@ try {
   await scenario('payment-declined', () => startReservation(request({ paymentToken: 'tok_declined' })));
   await scenario('payment-flaky', () => startReservation(request({ paymentToken: 'tok_flaky' })));
   const contested = request();
-  await (await startReservation(contested)).result();
+  if (wanted('seats-unavailable')) await (await startReservation(contested)).result();
   await scenario('seats-unavailable', () => startReservation(request({ eventId: contested.eventId })));
   await scenario('ticketing-down', () => startReservation(request(), failingCfg.TASK_QUEUE));
   await scenario('hold-then-pay', async () => {
@@ -114,7 +115,7 @@ try {
     return handle;
   });
   const toCancel = request();
-  await (await startReservation(toCancel)).result();
+  if (wanted('confirmed-then-cancelled')) await (await startReservation(toCancel)).result();
   await scenario('confirmed-then-cancelled', () =>
     client.workflow.start<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(toCancel.reservationId), taskQueue: cfg.TASK_QUEUE, args: [toCancel] }),
   );
@@ -138,8 +139,13 @@ try {
   await scenario('two-phase-confirmed', () => startTwoPhase(request()));
   await scenario('two-phase-declined', () => startTwoPhase(request({ paymentToken: 'tok_declined' })));
   const taken = request();
-  await (await startTwoPhase(taken)).result();
+  if (wanted('two-phase-seats-unavailable')) await (await startTwoPhase(taken)).result();
   await scenario('two-phase-seats-unavailable', () => startTwoPhase(request({ eventId: taken.eventId })));
+  // Best available (docs/best-available.md): the seat-lock picks the seats; then a room with none left.
+  await scenario('best-available-confirmed', () => startReservation(request({ seatIds: [], quantity: 3, bestAvailable: true })));
+  const full = request({ rows: 1, seatsPerRow: 2, capacity: 2 });
+  if (wanted('best-available-sold-out')) await (await startReservation(full)).result();
+  await scenario('best-available-sold-out', () => startReservation(request({ eventId: full.eventId, rows: 1, seatsPerRow: 2, capacity: 2, seatIds: [], quantity: 1, bestAvailable: true })));
   await scenario('check-in', () => client.workflow.start<typeof checkIn>('checkIn', { workflowId: `check-in-${randomUUID()}`, taskQueue: cfg.TASK_QUEUE, args: [{ code: ticket?.code ?? '' }] }));
 
   // Event reminders (workflows/event-reminders.ts): sent at both offsets; moved; cancelled.

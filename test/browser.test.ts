@@ -148,4 +148,56 @@ describe('seat picker in a real browser', () => {
     expect(await page.locator('#notification-list li').first().getAttribute('data-type')).toBe('reminder');
     await page.screenshot({ path: '/tmp/boxoffice-notifications.png', fullPage: true });
   }, 90_000);
+  it('best available: a quantity, the suggested seats shown held on the map, then booked; a second suggestion released', async () => {
+    const organizer = await stack.http.user('organizer');
+    const eventName = `Browser best available ${randomUUID().slice(0, 8)}`;
+    const created = await stack.http.post<{ id: string }>(
+      '/api/events',
+      { name: eventName, venue: 'Studio stage', startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), priceCents: 1500, seating: { type: 'reserved', rows: 4, seatsPerRow: 6 } },
+      organizer.token,
+    );
+    expect(created.status).toBe(201);
+    const buyer = await stack.http.user('customer');
+    const page = await openSeatPicker({ width: 1100, height: 900 }, eventName);
+    expect(await page.locator('#ba-find').isDisabled()).toBe(true);
+    await page.locator('#email').fill(buyer.email);
+    await page.locator('#password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toContain('Signed in');
+
+    // Two seats: the house suggests the centre of the front row, held for this buyer.
+    await page.locator('#ba-quantity').fill('2');
+    await page.getByRole('button', { name: 'Find the best seats' }).click();
+    const offer = page.locator('#ba-offer');
+    await offer.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('#ba-offer-text').textContent()).toContain('A-3, A-4');
+    for (const seat of ['A-3', 'A-4']) {
+      expect(await page.locator(`[data-seat="${seat}"]`).getAttribute('data-offered')).toBe('true');
+      await expect.poll(() => seatStatus(page, seat), { timeout: 10_000 }).toBe('held');
+    }
+    expect(await page.getByRole('button', { name: 'Row A seat 3, suggested for you (held)' }).count()).toBe(1);
+
+    await page.locator('#card').selectOption('tok_visa');
+    await page.getByRole('button', { name: 'Book these seats' }).click();
+    const confirmation = page.locator('.result.ok');
+    await confirmation.waitFor({ timeout: 30_000 });
+    expect(await confirmation.locator('li code').count()).toBe(2);
+    expect(await offer.isHidden()).toBe(true);
+    await expect.poll(() => seatStatus(page, 'A-3'), { timeout: 10_000 }).toBe('sold');
+    expect(await page.locator('[data-seat="A-4"]').getAttribute('data-mine')).toBe('true');
+    const [booked] = await stack.stores.booking.sql<{ status: string; seat_ids: string[] }[]>`
+      SELECT status::text, seat_ids FROM booking.reservations WHERE event_id = ${created.body.id} AND customer_id = ${buyer.id}`;
+    expect(booked).toEqual({ status: 'confirmed', seat_ids: ['A-3', 'A-4'] });
+
+    // Three more: row A has two free on each side now, so row B's centre; released, they are free again.
+    await page.locator('#ba-quantity').fill('3');
+    await page.getByRole('button', { name: 'Find the best seats' }).click();
+    await offer.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('#ba-offer-text').textContent()).toContain('B-2, B-3, B-4');
+    await page.getByRole('button', { name: 'Release them' }).click();
+    await offer.waitFor({ state: 'hidden', timeout: 30_000 });
+    for (const seat of ['B-2', 'B-3', 'B-4']) await expect.poll(() => seatStatus(page, seat), { timeout: 10_000 }).toBe('available');
+    expect(await page.locator('[data-seat="B-3"]').getAttribute('data-offered')).toBe('false');
+    await page.screenshot({ path: '/tmp/boxoffice-seat-picker-best-available.png', fullPage: true });
+  }, 90_000);
 });

@@ -170,6 +170,19 @@ describe('the load script against the real stack', () => {
     expect(refunds?.count).toBe(result.cancels.ok);
   });
 
+  it('--best-available: a reserved room sold out by the house picking every party\'s seats, each seat once', async () => {
+    const result = await run(small('sellout', { connections: 6, seating: { type: 'reserved', rows: 3, seatsPerRow: 10 }, customers: 3, bestAvailable: true, seatsPerRequest: { min: 1, max: 4 } }));
+    await expectConsistent(result);
+    expect(result.sellOut).toMatchObject({ capacity: 30, sold: 30 });
+    const eventId = result.events[0]?.id ?? '';
+    const confirmed = await stack.stores.booking.sql<{ seat_ids: string[]; quantity: number }[]>`
+      SELECT seat_ids, quantity FROM booking.reservations WHERE event_id = ${eventId} AND status = 'confirmed'`;
+    expect(confirmed.every((row) => row.seat_ids.length === row.quantity)).toBe(true);
+    expect(new Set(confirmed.flatMap((row) => row.seat_ids)).size).toBe(30);
+    // No request named its seats: every booking asked for a number.
+    expect(result.records.filter((record) => record.kind === 'reserve').every((record) => record.seatIds === undefined)).toBe(true);
+  });
+
   it('seed-002: general admission over 4 events; compare shows two runs side by side', async () => {
     const result = await run(small('seed-002', { connections: 8, durationMs: 1500, seating: { type: 'general', capacity: 200 }, customers: 4 }));
     await expectConsistent(result);

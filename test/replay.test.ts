@@ -18,9 +18,11 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga, of two-phase commit and of the reminders', () => {
+  it('has a recorded history for every path of the saga (best available included), of two-phase commit and of the reminders', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
       [
+        'best-available-confirmed',
+        'best-available-sold-out',
         'check-in',
         'confirmed',
         'confirmed-then-cancelled',

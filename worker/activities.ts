@@ -69,7 +69,10 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
   });
   return {
     activities: {
-      ...createSeatActivities(booking.sql, { holdCaps: { maxSeatsPerEvent: cfg.HOLD_MAX_SEATS_PER_EVENT, maxOpenPerCustomer: cfg.HOLD_MAX_OPEN_PER_CUSTOMER } }),
+      ...createSeatActivities(booking.sql, {
+        holdCaps: { maxSeatsPerEvent: cfg.HOLD_MAX_SEATS_PER_EVENT, maxOpenPerCustomer: cfg.HOLD_MAX_OPEN_PER_CUSTOMER },
+        bestAvailableClaim: cfg.BEST_AVAILABLE_CLAIM,
+      }),
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),

@@ -91,7 +91,9 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     const hold = await seats.holdSeats(withoutToken(request, paymentToken));
     state.seats = hold.seatIds;
     seatsHeld = true;
-    if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
+    // Seats the seat-lock chose (general admission's units, best available) are known only now; a
+    // request that named its seats carried them from the start, so its histories are unchanged.
+    if (request.seating === 'general' || request.bestAvailable === true) upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
 
     if (request.paymentToken === undefined && paymentToken === undefined) {
       state.expiresAt = hold.expiresAt;

@@ -54,7 +54,9 @@ export async function twoPhaseReservation(request: ReservationRequest): Promise<
     const booked = await atomicBooking.bookAtomically(request);
     state.seats = booked.seatIds;
     state.tickets = booked.tickets;
-    if (request.seating === 'general') upsertSearchAttributes([{ key: SeatIdsKey, value: booked.seatIds }]);
+    // Seats the seat-lock chose (general admission's units, best available) are known only now; a
+    // request that named its seats carried them from the start, so its histories are unchanged.
+    if (request.seating === 'general' || request.bestAvailable === true) upsertSearchAttributes([{ key: SeatIdsKey, value: booked.seatIds }]);
     setStatus('confirmed');
   } catch (error) {
     const failure = businessFailureOf(error);

@@ -36,7 +36,9 @@ export function createSeatSaleParticipant(sql: postgres.Sql, options: { lockTime
           await ensureInventory(tx, request);
           const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
           if (inventory?.closed || (await hasStarted(tx, request))) throw eventNotOnSale();
-          const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold');
+          // Best available by SKIP LOCKED rounds whatever BEST_AVAILABLE_CLAIM says: a prepared transaction
+          // would hold an event lock until the coordinator's decision, the payment included.
+          const { seatIds, lockWaitMs } = await claimSeats(tx, request, 'sold', 'skip-locked');
           const lockedAt = Date.now();
           await recordReservation(tx, request, { status: 'confirmed', seatIds }, false);
           await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'sold' })), lockWaitMs }, false);

@@ -61,6 +61,9 @@ describe('configuration', () => {
     expect(loadConfig({}).BOOKING_PROTOCOL).toBe('saga');
     expect(loadConfig({ BOOKING_PROTOCOL: '2pc' }).BOOKING_PROTOCOL).toBe('2pc');
     expect(() => loadConfig({ BOOKING_PROTOCOL: 'xa' })).toThrow(/BOOKING_PROTOCOL/);
+    expect(loadConfig({}).BEST_AVAILABLE_CLAIM).toBe('skip-locked');
+    expect(loadConfig({ BEST_AVAILABLE_CLAIM: 'event-lock' }).BEST_AVAILABLE_CLAIM).toBe('event-lock');
+    expect(() => loadConfig({ BEST_AVAILABLE_CLAIM: 'table-lock' })).toThrow(/BEST_AVAILABLE_CLAIM/);
   });
 
   it('keeps experiments off and the booking rules on by default, each configurable', () => {

@@ -81,6 +81,8 @@ describe('load-test options: errors name the flag', () => {
     [['--payment-failure-rate', '1.5'], /--payment-failure-rate must be a probability/],
     [['--payment-failure-rate', '0.6', '--slow-payment-rate', '0.6'], /more than 1/],
     [['--protocol', '2pc', '--hold-then-pay'], /--hold-then-pay needs --protocol saga/],
+    [['--best-available', '--seating', 'general'], /--best-available needs --seating reserved/],
+    [['--best-available', '--same-request', 'keyed'], /--best-available and --same-request/],
     [['--duration', '5s', '--until-sold-out'], /not both/],
     [['--duration', 'soon'], /--duration soon/],
     [['--seating', 'general', '--rows', '3'], /--capacity/],
@@ -92,6 +94,11 @@ describe('load-test options: errors name the flag', () => {
   it.each(cases)('%j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(OptionsError);
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it('--best-available asks the house for the seats (reserved seating)', () => {
+    expect(parseCommandLine(['--best-available', '--seats-per-request', '1..4']).options).toMatchObject({ bestAvailable: true, seating: { type: 'reserved' }, seatsPerRequest: { min: 1, max: 4 } });
+    expect(parseCommandLine([]).options.bestAvailable).toBe(false);
   });
 
   it('checks values set in code as well (a test or an experiment)', () => {

@@ -59,7 +59,8 @@ async function waitForEnd(reservationId: string): Promise<Outcome> {
   }
 }
 
-function setBooking(booking: boolean): void {
+/** Disables the page's booking controls while a request is out. */
+export function setBooking(booking: boolean): void {
   state.booking = booking;
   $('working').hidden = !booking;
   if (booking) $('result').hidden = true;

@@ -25,4 +25,9 @@ export function updateCheckout(): void {
   const book = element('book', HTMLButtonElement);
   book.disabled = state.booking || !state.token || count < 1 || count > MAX_SEATS_PER_RESERVATION;
   book.textContent = state.token ? 'Book' : 'Log in to book';
+  const find = element('ba-find', HTMLButtonElement);
+  const quantity = Number(element('ba-quantity', HTMLInputElement).value);
+  find.disabled = state.booking || !state.token || state.offer !== undefined || !(quantity >= 1 && quantity <= MAX_SEATS_PER_RESERVATION);
+  find.textContent = state.token ? 'Find the best seats' : 'Log in to find seats';
+  for (const id of ['ba-confirm', 'ba-release']) element(id, HTMLButtonElement).disabled = state.booking;
 }

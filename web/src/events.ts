@@ -53,6 +53,8 @@ export async function openEvent(eventId: string, live: LiveFeed): Promise<void> 
   state.event = event;
   state.selected.clear();
   state.mine.clear();
+  state.offer = undefined;
+  $('ba-offer').hidden = true;
   $('events').hidden = true;
   $('event').hidden = false;
   $('result').hidden = true;

@@ -2,6 +2,7 @@
 // book with a test card. Bundled by scripts/build-web.ts into dist/web/app.js, served by api/web.ts.
 import { MAX_SEATS_PER_RESERVATION } from '../../lib/seating.js';
 import { api } from './api-client.js';
+import { bookOffer, findBestAvailable, offerEnded, releaseOffer, setOffer } from './best-available.js';
 import { book } from './booking.js';
 import { updateCheckout } from './checkout.js';
 import { $, element, setLive } from './dom.js';
@@ -20,6 +21,7 @@ const live = new LiveFeed({
   reservation(message) {
     // Our own seats change colour when our reservation ends (expired, cancelled elsewhere...).
     if (state.event?.id === message.eventId) void loadMine();
+    if (message.status !== 'held' && message.status !== 'pending') offerEnded(message.id);
   },
   notification: (message) => receiveNotification(message.notification),
   unauthorized: () => void logOut('Your session has expired: log in again.'),
@@ -31,6 +33,7 @@ onSessionChange(async () => {
   await loadNotifications();
   if (state.token) await loadMine();
   else forgetMine();
+  setOffer(undefined);
   updateCheckout();
 });
 
@@ -46,6 +49,12 @@ $('seat-map').setAttribute('aria-label', `Seat map: choose up to ${MAX_SEATS_PER
 
 element('checkout', HTMLFormElement).addEventListener('submit', (submitted) => void book(submitted));
 quantity.addEventListener('input', updateCheckout);
+const bestQuantity = element('ba-quantity', HTMLInputElement);
+bestQuantity.max = String(MAX_SEATS_PER_RESERVATION);
+bestQuantity.addEventListener('input', updateCheckout);
+$('ba-find').addEventListener('click', () => void findBestAvailable());
+$('ba-confirm').addEventListener('click', () => void bookOffer());
+$('ba-release').addEventListener('click', () => void releaseOffer());
 $('back').addEventListener('click', () => (location.hash = ''));
 $('logout').addEventListener('click', () => void logOut());
 $('notifications-toggle').addEventListener('click', toggleNotifications);

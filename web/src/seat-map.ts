@@ -68,12 +68,14 @@ export function renderSeat(id: string): void {
   const { button, status } = seat;
   const selected = state.selected.has(id);
   const mine = state.mine.has(id) && status !== 'available';
+  const offered = state.offer?.seats?.includes(id) === true;
   const parsed = parseSeatId(id);
   button.dataset.status = status;
   button.dataset.mine = String(mine);
+  button.dataset.offered = String(offered);
   button.setAttribute('aria-pressed', String(selected));
   button.disabled = state.booking || (status !== 'available' && !selected);
-  const described = mine ? `yours (${status})` : selected ? 'selected' : status;
+  const described = offered ? 'suggested for you (held)' : mine ? `yours (${status})` : selected ? 'selected' : status;
   button.setAttribute('aria-label', `Row ${parsed?.row ?? ''} seat ${parsed?.number ?? ''}, ${described}`);
   button.title = `${id}: ${described}`;
 }

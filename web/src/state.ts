@@ -1,4 +1,4 @@
-import type { Event, User } from '../../api/contract/index.js';
+import type { Event, Reservation, User } from '../../api/contract/index.js';
 import type { SeatStatus } from '../../lib/seating.js';
 
 /** GET /api/config: where the Temporal Web UI is, and the namespace (api/routes/client-config.ts). */
@@ -31,5 +31,7 @@ export const state = {
   selected: new Set<string>(),
   /** Seats of this user's live reservations for the open event. */
   mine: new Set<string>(),
+  /** Best available: the hold the house picked, waiting for the buyer to book or release it. */
+  offer: undefined as Reservation | undefined,
   booking: false,
 };

@@ -26,6 +26,7 @@ export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId'>
       throw new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
     },
 
+    /** General admission, and best available on reserved seating: fewer than n seats or units free. */
     async refuseSoldOut(input: { eventId: string; reservationId: string; keyed: boolean; capacity: number; quantity: number }): Promise<void> {
       const [counts] = await db.select({ held: eventAvailability.held, sold: eventAvailability.sold }).from(eventAvailability).where(eq(eventAvailability.eventId, input.eventId));
       const available = input.capacity - (counts?.held ?? 0) - (counts?.sold ?? 0);

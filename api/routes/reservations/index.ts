@@ -69,7 +69,7 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
     route({
       method: 'post',
       path: '/api/reservations',
-      summary: 'Reserve seats: with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
+      summary: 'Reserve seats (named, or bestAvailable: true with a quantity: the house picks them and the answer names them): with a paymentToken the whole saga runs; without one, the seats are held. Header Booking-Protocol: 2pc books by two-phase commit instead (paymentToken required)',
       tag: 'reservations',
       access: 'user',
       body: createReservationBody,
@@ -82,7 +82,7 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         402: 'Payment declined',
         403: 'Booking-Protocol chosen without EXPERIMENTS=on (admins may)',
         404: 'No such event',
-        409: 'Seats unavailable, sold out, hold limit reached, or event not on sale (cancelled or started)',
+        409: 'Seats unavailable, sold out (best available: fewer than quantity seats free), hold limit reached, or event not on sale (cancelled or started)',
         422: 'Idempotency-Key reused with another body',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
@@ -100,7 +100,9 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
         rules.refuseStarted(event);
         const seating = seatingOf(event);
-        if (seating.type === 'reserved' && !body.seats) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats');
+        const bestAvailable = body.bestAvailable === true;
+        if (seating.type === 'general' && bestAvailable) throw new ValidationFailed('body.bestAvailable: this event is general admission: it has no seats to choose; send a quantity alone');
+        if (seating.type === 'reserved' && !body.seats && !bestAvailable) throw new ValidationFailed('body.seats: this event has reserved seating: name the seats, or send bestAvailable: true with a quantity');
         if (seating.type === 'general' && !body.quantity) throw new ValidationFailed('body.quantity: this event is general admission: send a quantity');
         const seatIds = body.seats ?? [];
         const unknown = unknownSeatIds(seating, seatIds);
@@ -110,7 +112,8 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         const hash = requestHash(body);
         const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
         const keyed = headers['idempotency-key'] !== undefined;
-        if (seating.type === 'reserved') await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
+        // Best available is refused at once only when the read model shows fewer than n seats free.
+        if (seating.type === 'reserved' && !bestAvailable) await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
         // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
         if (protocol === 'saga') await rules.refuseOverCap({ customerId: user.id, eventId: event.id, reservationId, quantity }, async () => keyed && (await queries.byId(reservationId)) !== undefined);
@@ -126,6 +129,7 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
             quantity,
             capacity: event.capacity,
             ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
+            ...(bestAvailable ? { bestAvailable: true } : {}),
             amountCents: event.priceCents * quantity,
             currency: event.currency,
             // The workflow (and so Temporal's history) sees a vault reference, never the token.

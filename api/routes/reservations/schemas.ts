@@ -14,9 +14,12 @@ export const createReservationBody = z
       .refine((seats) => new Set(seats).size === seats.length, 'Each seat may be asked for once')
       .optional(),
     quantity: z.int().min(1).max(MAX_SEATS_PER_RESERVATION).optional(),
+    /** Reserved seating: the house picks `quantity` seats (docs/best-available.md). */
+    bestAvailable: z.boolean().optional(),
     paymentToken: paymentToken.optional(),
   })
-  .refine((body) => (body.seats === undefined) !== (body.quantity === undefined), 'Send either seats (reserved seating) or quantity (general admission)');
+  .refine((body) => (body.seats === undefined) !== (body.quantity === undefined), 'Send either seats (reserved seating) or quantity (general admission, or best available)')
+  .refine((body) => body.bestAvailable !== true || body.quantity !== undefined, { message: 'bestAvailable picks the seats: send a quantity, not seats', path: ['bestAvailable'] });
 export type CreateReservationBody = z.infer<typeof createReservationBody>;
 
 export const createReservationHeaders = z.object({
