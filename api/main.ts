@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { config } from '../lib/config.js';
+import { ConfigError, config, jwtSigningSecret } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectServiceToStores } from '../db/client.js';
 import { createApp } from './app.js';
@@ -9,13 +9,22 @@ import { createMetrics } from './metrics.js';
 import { ReservationClient, temporalConnection } from './reservation-client.js';
 
 const cfg = config();
+let signingSecret: string;
+try {
+  signingSecret = jwtSigningSecret(cfg);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A start-up refusal, said plainly: no stack trace for a setting to change.
+  console.error(`The API cannot start.\n${error.message}`);
+  process.exit(1);
+}
 const logger = createLogger('api');
 // Identity, catalogue and read model in the shared database; reservations and tickets read where they live.
 const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing'], { max: 10 });
 // Lazy: the API starts, and serves what needs no workflow, while Temporal is down.
 const connection = temporalConnection(cfg);
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
-const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
+const tokens = new Tokens(signingSecret, cfg.JWT_TTL_SECONDS);
 const metrics = createMetrics();
 const { app } = createApp({
   config: cfg,

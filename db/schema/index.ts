@@ -5,3 +5,4 @@ export * from './payments.js';
 export * from './ticketing.js';
 export * from './readmodel.js';
 export * from './coordinator.js';
+export * from './ratelimit.js';

@@ -1,5 +1,5 @@
 import type { AuthUser } from '../../auth.js';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps, RequestGuards } from '../../deps.js';
 import { cancellation, pendingReservation, reservation, reservationList } from '../../contract/index.js';
 import { Failure } from '../../../lib/failures.js';
 import { recordOfSnapshot, type ReservationSnapshot } from '../../../lib/reservations.js';
@@ -16,7 +16,7 @@ import { presentRow, presentSnapshot, type ReservationRow } from './presenters.j
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
+export function reservationRoutes({ db, stores, workflows, config }: AppDeps, { limits }: RequestGuards) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
 
@@ -81,9 +81,11 @@ export function reservationRoutes({ db, stores, workflows, config }: AppDeps) {
         404: 'No such event',
         409: 'Seats unavailable, sold out, or event not on sale',
         422: 'Idempotency-Key reused with another body',
+        429: 'Too many booking attempts by this customer; see Retry-After',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
       async handler(ctx, { body, user, headers }) {
+        await limits.reservationAttempt(user.id);
         const protocol = headers['booking-protocol'] ?? config.BOOKING_PROTOCOL;
         if (protocol === '2pc' && !body.paymentToken) {
           throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
