@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { ConfigError, config, jwtSigningSecret } from '../lib/config.js';
+import { ConfigError, config, jwtSigningSecret, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectServiceToStores } from '../db/client.js';
 import { createApp } from './app.js';
@@ -8,9 +8,10 @@ import { attachLiveFeed } from './live/live-feed.js';
 import { createMetrics } from './metrics.js';
 import { ReservationClient, temporalConnection } from './reservation-client.js';
 
-const cfg = config();
+let cfg: Config;
 let signingSecret: string;
 try {
+  cfg = config();
   signingSecret = jwtSigningSecret(cfg);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

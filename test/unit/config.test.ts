@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, databaseKey, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../../lib/config.js';
+import { builtInJwtSecret, ConfigError, databaseKey, distinctStoreOwnerUrls, jwtSigningSecret, loadConfig, serviceDatabaseUrl, storeOwnerUrl } from '../../lib/config.js';
 
 describe('configuration', () => {
   it('has defaults that work on a development machine', () => {
@@ -15,7 +15,26 @@ describe('configuration', () => {
 
   it('refuses the development JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length' }).NODE_ENV).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-32-bytes!' }).NODE_ENV).toBe('production');
+  });
+
+  it('signs with the built-in secret only when NODE_ENV says development or test, not when it is unset', () => {
+    const builtIn = loadConfig({});
+    expect(builtIn.JWT_SECRET).toBe(builtInJwtSecret);
+    expect(() => jwtSigningSecret(builtIn, {})).toThrow(/built-in development secret is refused when NODE_ENV is not set/);
+    expect(() => jwtSigningSecret(builtIn, { NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(jwtSigningSecret(builtIn, { NODE_ENV: 'development' })).toBe(builtInJwtSecret);
+    expect(jwtSigningSecret(builtIn, { NODE_ENV: 'test' })).toBe(builtInJwtSecret);
+    const own = loadConfig({ JWT_SECRET: 'an-own-secret-that-is-32-bytes!!' });
+    expect(jwtSigningSecret(own, {})).toBe('an-own-secret-that-is-32-bytes!!');
+  });
+
+  it('has rate limits no stricter than 60 registrations a minute per address, and trusts no proxy by default', () => {
+    const cfg = loadConfig({});
+    expect(cfg.REGISTRATIONS_PER_ADDRESS / cfg.REGISTRATION_WINDOW_SECONDS).toBeGreaterThanOrEqual(1);
+    expect(cfg).toMatchObject({ TRUST_PROXY_HOPS: 0, LOGIN_FAILURES_PER_ACCOUNT: 10, AUTH_ACCOUNT_CACHE_MS: 2000 });
+    expect(() => loadConfig({ LOGIN_FAILURES_PER_ACCOUNT: '0' })).toThrow(/LOGIN_FAILURES_PER_ACCOUNT/);
+    expect(loadConfig({ AUTH_ACCOUNT_CACHE_MS: '0' }).AUTH_ACCOUNT_CACHE_MS).toBe(0);
   });
 
   it('connects each service as its own role unless told otherwise', () => {
@@ -56,7 +75,10 @@ describe('configuration', () => {
   it('refuses a port outside 0..65535, a short JWT secret and a database URL that is not a URL', () => {
     expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT/);
     expect(loadConfig({ PORT: '0' }).PORT).toBe(0);
-    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET must be at least 16 characters/);
+    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    expect(loadConfig({ JWT_SECRET: '€'.repeat(11) }).JWT_SECRET).toBe('€'.repeat(11));
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET must be at least 32 bytes/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV/);
   });
