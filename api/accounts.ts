@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { users } from '../db/schema/identity.js';
 import type { AuthUser } from './auth.js';
+import { isPostgresUnavailable } from './dependency-errors.js';
 import { Unauthorized } from './errors.js';
 
 /** Beyond this many accounts the oldest looks are forgotten: the cache stays small on a busy process. */
@@ -27,10 +28,24 @@ export class AccountCheck {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The account now, with the role it has now; 401 when it no longer exists. */
+  /**
+   * The account now, with the role it has now; 401 when it no longer exists. While Postgres does
+   * not answer, the last read (however old) or else the token's word stands: what still works in
+   * an outage (a reservation answered from its saga, docs/faults.md) keeps working, and nothing
+   * that needs the database can be done meanwhile anyway.
+   */
   async current(claimed: AuthUser): Promise<AuthUser> {
     const seen = this.remembered.get(claimed.id);
-    const account = seen && this.now() - seen.at < this.cacheMs ? seen.account : (await this.lookUp([claimed.id])).get(claimed.id);
+    let account: AuthUser | undefined;
+    if (seen && this.now() - seen.at < this.cacheMs) account = seen.account;
+    else {
+      try {
+        account = (await this.lookUp([claimed.id])).get(claimed.id);
+      } catch (error) {
+        if (!isPostgresUnavailable(error)) throw error;
+        account = seen ? seen.account : claimed;
+      }
+    }
     if (!account) throw new Unauthorized('This account no longer exists');
     return account;
   }

@@ -9,7 +9,8 @@ import { startStack, type Stack } from './support/stack.js';
 let fresh: Stack;
 /** The default: each process trusts its last look at an account for AUTH_ACCOUNT_CACHE_MS (2 s). */
 let cached: Stack;
-/** Statements the cached stack's API sent that read identity.users. */
+/** Every statement the cached stack's API sent, and those that read identity.users. */
+const statements: string[] = [];
 const userReads: string[] = [];
 const clients: LiveClient[] = [];
 
@@ -20,6 +21,7 @@ beforeAll(async () => {
       withoutWorker: true,
       withoutProjection: true,
       onApiQuery: (statement) => {
+        statements.push(statement);
         if (/from "identity"\."users"/i.test(statement)) userReads.push(statement);
       },
     }),
@@ -83,6 +85,23 @@ describe('the account behind a token', () => {
     const demotedAt = Date.now();
     await expect.poll(async () => (await cached.http.get('/api/users', user.token)).status, { timeout: 4_000, interval: 100 }).toBe(403);
     expect(Date.now() - demotedAt).toBeLessThan(cached.cfg.AUTH_ACCOUNT_CACHE_MS + 1_000);
+  });
+});
+
+describe('what the checks cost', () => {
+  it('in SQL statements on the rate-limit counters: a login 3 (4 when wrong), a booking attempt 1', async () => {
+    const user = await cached.http.user('customer');
+    const countersTouched = async (call: () => Promise<unknown>) => {
+      statements.length = 0;
+      await call();
+      return statements.filter((statement) => /"ratelimit"\."counters"/.test(statement));
+    };
+    const right = await countersTouched(() => cached.http.post('/api/auth/login', { email: user.email, password: 'correct horse battery' }));
+    expect(right.map((statement) => statement.split(' ')[0]?.toLowerCase())).toEqual(['select', 'select', 'delete']);
+    const wrong = await countersTouched(() => cached.http.post('/api/auth/login', { email: user.email, password: 'not the password' }));
+    expect(wrong.map((statement) => statement.split(' ')[0]?.toLowerCase())).toEqual(['select', 'select', 'insert', 'insert']);
+    const booking = await countersTouched(() => cached.http.post('/api/reservations', { eventId: '00000000-0000-4000-9000-0000000000ff', quantity: 1 }, user.token));
+    expect(booking).toHaveLength(1);
   });
 });
 

@@ -41,7 +41,8 @@ export function acceptLiveSockets(server: Server, deps: UpgradeDeps): SocketGate
     if (token) {
       try {
         const verified = await deps.tokens.verifyClaims(token);
-        // The account as it is now: a deleted one gets no socket (a database error still fails the upgrade).
+        // The account as it is now: a deleted one gets no socket (while Postgres is away, the
+        // token's word stands: AccountCheck.current; the account watch asks again later).
         user = await deps.accounts.current(verified.user).catch((error: unknown) => {
           if (error instanceof Unauthorized) return undefined;
           throw error;
