@@ -51,6 +51,11 @@ export default defineConfig({
             TICKETING_DATABASE_URL: serviceDatabase('ticketing'),
             TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7243',
             TEMPORAL_NAMESPACE: 'default',
+            // Every test file calls the API from 127.0.0.1 into one counter store: per-address
+            // limits would add up the whole suite's registrations and failed logins. The rate
+            // limit tests set their own limits and send each attempt from an address of its own.
+            REGISTRATIONS_PER_ADDRESS: '100000',
+            LOGIN_FAILURES_PER_ADDRESS: '100000',
           },
         },
       },

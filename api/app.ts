@@ -1,9 +1,12 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
-import type { AppDeps } from './deps.js';
+import { AccountCheck } from './accounts.js';
+import { PasswordHasher } from './auth.js';
+import type { AppDeps, RequestGuards } from './deps.js';
+import { createRateLimits } from './rate-limits.js';
 import { ServiceUnavailable, unavailableError } from './dependency-errors.js';
-import { ApiError, DomainError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge } from './errors.js';
+import { ApiError, DomainError, MalformedJson, MethodNotAllowed, NotFound, PayloadTooLarge, RateLimited } from './errors.js';
 
 /** What a 503 asks the client to wait: a restart of Postgres or Temporal takes seconds. */
 const RETRY_AFTER_SECONDS = 2;
@@ -37,7 +40,7 @@ function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
       const status = httpish.status ?? httpish.statusCode;
       if (!(error instanceof ApiError) && status === 405) error = new MethodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`);
       error = unavailableError(error, RETRY_AFTER_SECONDS) ?? error;
-      const retryAfter = error instanceof ServiceUnavailable || error instanceof DomainError ? error.retryAfterSeconds : undefined;
+      const retryAfter = error instanceof ServiceUnavailable || error instanceof DomainError || error instanceof RateLimited ? error.retryAfterSeconds : undefined;
       if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       if (error instanceof ApiError) {
         ctx.status = error.status;
@@ -51,13 +54,16 @@ function errorHandler(deps: AppDeps): Koa.Middleware<AppState> {
   };
 }
 
-/** Reads the bearer token when there is one; routes decide whether they need it. */
-function authenticate(deps: AppDeps): Koa.Middleware<AppState> {
+/**
+ * Reads the bearer token when there is one, and the account it names as the database has it now
+ * (role, existence; api/accounts.ts); routes decide whether they need it.
+ */
+function authenticate(deps: AppDeps, accounts: AccountCheck): Koa.Middleware<AppState> {
   return async (ctx, next) => {
     const header = ctx.get('Authorization');
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      ctx.state.user = await deps.tokens.verify(match?.[1] ?? '');
+      ctx.state.user = await accounts.current(await deps.tokens.verify(match?.[1] ?? ''));
     }
     await next();
   };
@@ -77,9 +83,17 @@ function recordMetrics(deps: AppDeps): Koa.Middleware<AppState> {
 /** Builds the Koa app without listening, so tests can run it in-process on port 0. */
 export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly Route[] } {
   const app = new Koa<AppState>();
-  app.proxy = true;
+  // ctx.ip (what the per-address limits count) comes from X-Forwarded-For only behind proxies we
+  // were told about, and then from the entries those proxies appended, not from what a client wrote.
+  app.proxy = deps.config.TRUST_PROXY_HOPS > 0;
+  app.maxIpsCount = deps.config.TRUST_PROXY_HOPS;
+  const guards: RequestGuards = {
+    limits: createRateLimits(deps.db, deps.config, deps.logger),
+    passwords: new PasswordHasher(deps.config.PASSWORD_HASH_CONCURRENCY, deps.config.PASSWORD_HASH_QUEUE),
+  };
+  const accounts = new AccountCheck(deps.db, deps.config.AUTH_ACCOUNT_CACHE_MS);
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...ticketRoutes(deps), ...notificationRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);
@@ -97,7 +111,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
       },
     }),
   );
-  app.use(authenticate(deps));
+  app.use(authenticate(deps, accounts));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(serveWeb());

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { userRoles, type UserRole } from '../db/schema/identity.js';
+import { ServiceUnavailable } from './dependency-errors.js';
 import { Unauthorized } from './errors.js';
 
 export interface AuthUser {
@@ -19,11 +20,53 @@ export interface AuthUser {
  * Hashes made with other parameters still verify: the parameters are stored in the hash.
  */
 const argon2Options: Argon2Options = { memoryCost: 7168, timeCost: 5, parallelism: 1 };
-const hashing = pLimit(2);
-export const hashPassword = (password: string): Promise<string> => hashing(() => hash(password, argon2Options));
-export const verifyPassword = (passwordHash: string, password: string): Promise<boolean> => hashing(() => verify(passwordHash, password));
+/** For tools (demo data, the load script's accounts): one process, a few hashes, no queue bound. */
+const toolHashing = pLimit(2);
+export const hashPassword = (password: string): Promise<string> => toolHashing(() => hash(password, argon2Options));
 
-const claims = z.object({ sub: z.uuid(), email: z.string(), name: z.string(), role: z.enum(userRoles) });
+/** How long a client refused by a full hash queue is asked to wait: the queue drains in about that. */
+const FULL_QUEUE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The API's password hashing: at most `concurrency` hashes at once (memory), and at most `maxQueued`
+ * waiting (latency): beyond that register and login answer 503 at once instead of queueing
+ * without bound, where every waiting request holds a socket and the answer would come too late
+ * to matter anyway.
+ */
+export class PasswordHasher {
+  private readonly limit: ReturnType<typeof pLimit>;
+  constructor(
+    concurrency: number,
+    private readonly maxQueued: number,
+  ) {
+    this.limit = pLimit(concurrency);
+  }
+
+  hash(password: string): Promise<string> {
+    return this.run(() => hash(password, argon2Options));
+  }
+
+  verify(passwordHash: string, password: string): Promise<boolean> {
+    return this.run(() => verify(passwordHash, password));
+  }
+
+  private run<T>(work: () => Promise<T>): Promise<T> {
+    // pendingCount: waiting for a turn; activeCount: being hashed now.
+    if (this.limit.activeCount >= this.limit.concurrency && this.limit.pendingCount >= this.maxQueued) {
+      return Promise.reject(
+        new ServiceUnavailable('password_hashing', FULL_QUEUE_RETRY_AFTER_SECONDS, `Too many logins and registrations at once; try again in ${FULL_QUEUE_RETRY_AFTER_SECONDS} s`),
+      );
+    }
+    return this.limit(work);
+  }
+}
+
+const claims = z.object({ sub: z.uuid(), email: z.string(), name: z.string(), role: z.enum(userRoles), exp: z.number() });
+
+export interface VerifiedToken {
+  user: AuthUser;
+  expiresAtMs: number;
+}
 
 export class Tokens {
   private readonly key: Uint8Array;
@@ -45,10 +88,15 @@ export class Tokens {
   }
 
   async verify(token: string): Promise<AuthUser> {
+    return (await this.verifyClaims(token)).user;
+  }
+
+  /** The token's user as it was when the token was issued, and when the token stops being valid. */
+  async verifyClaims(token: string): Promise<VerifiedToken> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: 'boxoffice', algorithms: ['HS256'] });
       const parsed = claims.parse(payload);
-      return { id: parsed.sub, email: parsed.email, name: parsed.name, role: parsed.role };
+      return { user: { id: parsed.sub, email: parsed.email, name: parsed.name, role: parsed.role }, expiresAtMs: parsed.exp * 1000 };
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
       throw new Unauthorized(expired ? 'The token has expired: log in again' : 'The bearer token is not valid');

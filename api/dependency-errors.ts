@@ -1,6 +1,7 @@
 import { ApiError } from './errors.js';
 
-export type Dependency = 'postgres' | 'temporal';
+/** What was unavailable: a service, or this process's own password hashing (its queue is full). */
+export type Dependency = 'postgres' | 'temporal' | 'password_hashing';
 
 /**
  * An error and its causes, outermost first, as long as they are errors: drizzle wraps the
@@ -21,7 +22,7 @@ export class ServiceUnavailable extends ApiError {
   constructor(
     readonly dependency: Dependency,
     readonly retryAfterSeconds: number,
-    message = `${dependency === 'postgres' ? 'The database' : 'The workflow service'} is unavailable; try again in ${retryAfterSeconds} s`,
+    message = `${dependency === 'temporal' ? 'The workflow service' : 'The database'} is unavailable; try again in ${retryAfterSeconds} s`,
   ) {
     super(message, { dependency });
   }

@@ -1,9 +1,10 @@
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../db/client.js';
-import type { Tokens } from './auth.js';
+import type { PasswordHasher, Tokens } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { PaymentVault } from './payment-vault.js';
+import type { RateLimits } from './rate-limits.js';
 import type { ReservationClient } from './reservation-client.js';
 
 /** What the API needs from the outside world; tests pass their own. */
@@ -20,4 +21,10 @@ export interface AppDeps {
   tokens: Tokens;
   metrics: Metrics;
   logger: Logger;
+}
+
+/** What createApp builds from AppDeps for the routes that count and hash: one of each per app. */
+export interface RequestGuards {
+  limits: RateLimits;
+  passwords: PasswordHasher;
 }

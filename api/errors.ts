@@ -67,6 +67,18 @@ export class IdempotencyKeyReused extends ApiError {
   readonly status = 422;
   readonly code = 'idempotency_key_reused';
 }
+/** Too many attempts of one kind from one account or address: wait `retryAfterSeconds` (sent as Retry-After). */
+export class RateLimited extends ApiError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: { limit: string },
+  ) {
+    super(message, details);
+  }
+}
 /** A failure of the domain vocabulary: its status and code are the vocabulary's. */
 export class DomainError extends ApiError {
   readonly status: number;

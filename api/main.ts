@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { config } from '../lib/config.js';
+import { ConfigError, config, jwtSigningSecret, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectServiceToStores } from '../db/client.js';
 import { createApp } from './app.js';
@@ -9,7 +9,17 @@ import { createMetrics } from './metrics.js';
 import { createPaymentVault } from './payment-vault.js';
 import { ReservationClient, temporalConnection } from './reservation-client.js';
 
-const cfg = config();
+let cfg: Config;
+let signingSecret: string;
+try {
+  cfg = config();
+  signingSecret = jwtSigningSecret(cfg);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A start-up refusal, said plainly: no stack trace for a setting to change.
+  console.error(`The API cannot start.\n${error.message}`);
+  process.exit(1);
+}
 const logger = createLogger('api');
 // Identity, catalogue and read model in the shared database; reservations and tickets read where
 // they live; payment tokens deposited in the payments store.
@@ -17,7 +27,7 @@ const database = connectServiceToStores('api', ['shared', 'booking', 'ticketing'
 // Lazy: the API starts, and serves what needs no workflow, while Temporal is down.
 const connection = temporalConnection(cfg);
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
-const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
+const tokens = new Tokens(signingSecret, cfg.JWT_TTL_SECONDS);
 const metrics = createMetrics();
 const { app } = createApp({
   config: cfg,

@@ -20,6 +20,9 @@ const reminderOffsets = z.preprocess(
 /** The local development database, as the owner; tools that need a database of their own derive theirs from it. */
 export const defaultDatabaseUrl = 'postgres://postgres@127.0.0.1:5432/boxoffice';
 
+/** The development signing key: refused unless NODE_ENV is set to development or test (jwtSigningSecret). */
+export const builtInJwtSecret = 'dev-only-secret-change-me-in-production';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -80,8 +83,38 @@ const envSchema = z.object({
   /** The dev server's dynamic-config tuning (scripts/temporal-cli.ts devServerTuning); off: the CLI's stock settings. */
   TEMPORAL_DEV_TUNING: z.enum(['on', 'off']).default('on'),
   TASK_QUEUE: z.string().min(1).default('boxoffice'),
-  JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').default('dev-only-secret-change-me-in-production'),
+  /** HS256 signing key: 32 bytes at least (HS256's own key size); the built-in one only in development and tests. */
+  JWT_SECRET: z
+    .string()
+    .refine((secret) => new TextEncoder().encode(secret).length >= 32, 'JWT_SECRET must be at least 32 bytes')
+    .default(builtInJwtSecret),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
+  /**
+   * How long one API process trusts its last look at an account (role, existence) before asking
+   * the database again: a demoted or deleted account loses its rights within this time on every
+   * process. 0 asks on every request.
+   */
+  AUTH_ACCOUNT_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
+  /** Proxies in front of the API whose X-Forwarded-For is trusted (Koa's proxy + maxIpsCount); 0 trusts none. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
+  /** Failed logins per account (email) within the window before the account is locked out for a while. */
+  LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  /** Failed logins per client address within the window (many users may share one address). */
+  LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+  /** The first lock-out; each further one within a day doubles it, up to the maximum. */
+  LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().positive().default(60),
+  LOGIN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().positive().default(3_600),
+  /** Registrations per client address within the window. */
+  REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().positive().default(60),
+  REGISTRATION_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  /** POST /api/reservations per customer within the window. */
+  RESERVATION_ATTEMPTS_PER_CUSTOMER: z.coerce.number().int().positive().default(600),
+  RESERVATION_ATTEMPT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Password hashes (argon2id, 7 MiB each) computed at once per API process. */
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /** Hashes waiting for a turn beyond which register and login answer 503 at once. */
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   HOLD_TTL_MS: durationMs.default(10 * 60_000),
   /**
    * How best available claims its pick (docs/best-available.md): `skip-locked` claims the picked
@@ -121,6 +154,8 @@ const envSchema = z.object({
   REMINDER_OFFSETS_SECONDS: reminderOffsets.default([86_400, 3_600]),
   /** Subscribers notified per activity call of a reminder round (docs/notifications.md). */
   REMINDER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** How often each API process checks that its sockets' accounts still exist with the same role (one query). */
+  LIVE_ACCOUNT_CHECK_MS: durationMs.default(5_000),
   /** npm start restarts a process that exits; this many exits of one within the window stop everything (0: never). */
   START_CRASH_LOOP_EXITS: z.coerce.number().int().min(0).default(10),
   START_CRASH_LOOP_WINDOW_MS: durationMs.default(120_000),
@@ -139,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`);
   }
-  if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === envSchema.shape.JWT_SECRET.parse(undefined)) {
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === builtInJwtSecret) {
     throw new ConfigError('Invalid environment:\n  JWT_SECRET: set a secret of your own in production');
   }
   if (parsed.data.BOOKING_STATEMENT_TIMEOUT_MS <= parsed.data.TWO_PC_LOCK_TIMEOUT_MS) {
@@ -152,6 +187,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return { ...parsed.data, PAYMENT_GATEWAY: parsed.data.PAYMENT_GATEWAY ?? 'simulated' };
+}
+
+/**
+ * The key the API signs and checks tokens with. The built-in one is public (it is in this file),
+ * so a process that signs with it must say it is a development or test process: an unset
+ * NODE_ENV (which other tools read as development) is not enough, since that is how a
+ * hand-started production process would run.
+ */
+export function jwtSigningSecret(cfg: Config, env: NodeJS.ProcessEnv = process.env): string {
+  if (cfg.JWT_SECRET === builtInJwtSecret && env.NODE_ENV !== 'development' && env.NODE_ENV !== 'test') {
+    throw new ConfigError(
+      `Invalid environment:\n  JWT_SECRET: the built-in development secret is refused ${env.NODE_ENV ? `with NODE_ENV=${env.NODE_ENV}` : 'when NODE_ENV is not set'}; set JWT_SECRET to a secret of your own (32 bytes at least, e.g. \`openssl rand -hex 32\`), or NODE_ENV=development on a development machine`,
+    );
+  }
+  return cfg.JWT_SECRET;
 }
 
 let cached: Config | undefined;

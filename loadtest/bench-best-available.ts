@@ -27,7 +27,7 @@ import { findTemporalCli, isTemporalUp, startDevServer } from '../scripts/tempor
 import { startBenchStack } from './ceiling/stack.js';
 import { ApiClient } from './http-client.js';
 import { resolveOptions } from './options.js';
-import { createEvent, organizerAccount, registerCustomers } from './setup.js';
+import { createEvent, organizerAccount, provisionCustomers } from './setup.js';
 
 const TEMPORAL_PORT = Number(process.env.BENCH_TEMPORAL_PORT ?? 7441);
 const API_PORT = Number(process.env.BENCH_API_PORT ?? 7451);
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
 
   const runId = `bench-${Date.now().toString(36)}`;
   const organizer = await organizerAccount(api, resolveOptions({ baseUrl: stack.baseUrl, organizer: 'new' }), runId);
-  const buyers = await registerCustomers(api, BUYERS, runId);
+  const buyers = await provisionCustomers(api, stores.shared.sql, BUYERS, runId);
   const explicitSeats = tiling();
 
   async function round(mode: Mode, index: number): Promise<Round> {

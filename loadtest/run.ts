@@ -15,7 +15,7 @@ import type { RequestRecord } from './records.js';
 import type { LoadResult, SameRequestFindings } from './result.js';
 import { RunContext } from './run-context.js';
 import { settle } from './settle.js';
-import { organizerAccount, prepareEvents, registerCustomers } from './setup.js';
+import { organizerAccount, prepareEvents, provisionCustomers } from './setup.js';
 import { latencyBins, summarizeBookings, summarizeOperations, timeline } from './stats.js';
 
 export interface LoadDeps extends VerifierDeps {
@@ -42,11 +42,11 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   const startedAt = new Date().toISOString();
   const api = new ApiClient([options.baseUrl, ...options.alsoBaseUrls], { maxSockets: options.connections + 8, timeoutMs: options.requestTimeoutMs });
   const setupStart = Date.now();
-  // From before the setup: registering customers (argon2id, 7 MiB a hash) is the API's memory peak.
+  // From before the setup: logging customers in (argon2id, 7 MiB a hash) is the API's memory peak.
   const memory = sampleApiMemory(api, () => Date.now() - setupStart);
   try {
     const organizer = await organizerAccount(api, options, runId);
-    const customers = await registerCustomers(api, options.sameRequest === 'off' ? options.customers : 1, runId);
+    const customers = await provisionCustomers(api, deps.stores.shared, options.sameRequest === 'off' ? options.customers : 1, runId);
     const events = await prepareEvents(api, options, organizer, runId);
     const setupMs = Date.now() - setupStart;
     log(`run ${runId}: ${customers.length} customer(s), event(s) ${events.map((event) => event.id).join(', ')} (setup ${setupMs} ms)`);

@@ -37,6 +37,11 @@ export class ConnectionRegistry {
     return this.byUser.get(userId);
   }
 
+  /** The users with a socket here. */
+  userIds(): string[] {
+    return [...this.byUser.keys()];
+  }
+
   /** Bytes queued for all sockets together: what slow readers cost this process right now. */
   bufferedBytes(): number {
     let total = 0;

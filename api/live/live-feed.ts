@@ -1,10 +1,14 @@
 import type { Server } from 'node:http';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import type { Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/logger.js';
+import * as schema from '../../db/schema/index.js';
+import { AccountCheck } from '../accounts.js';
 import type { AuthUser, Tokens } from '../auth.js';
+import { startAccountWatch } from './account-watch.js';
 import { handleClientMessage } from './client-messages.js';
 import { Connection } from './connection.js';
 import { ConnectionRegistry } from './connection-registry.js';
@@ -22,7 +26,7 @@ export interface LiveFeedDeps {
   sql: postgres.Sql;
   tokens: Tokens;
   logger: Logger;
-  config: Pick<Config, 'LIVE_PING_INTERVAL_MS' | 'LIVE_MAX_BUFFERED_BYTES' | 'LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET' | 'LIVE_RESYNC_CHECK_MS'>;
+  config: Pick<Config, 'LIVE_PING_INTERVAL_MS' | 'LIVE_MAX_BUFFERED_BYTES' | 'LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET' | 'LIVE_RESYNC_CHECK_MS' | 'LIVE_ACCOUNT_CHECK_MS' | 'AUTH_ACCOUNT_CACHE_MS'>;
   /** The API's Prometheus registry, for the feed's gauges and counters. */
   registry?: Registry;
 }
@@ -53,6 +57,8 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
   const connections = new ConnectionRegistry();
   const feeds = new FeedRegistry(createSnapshotLoader(deps.sql), logger);
   const metrics = new LiveFeedMetrics(deps.registry, { clients: () => connections.size, bufferedBytes: () => connections.bufferedBytes() });
+  const accounts = new AccountCheck(drizzle(deps.sql, { schema }), config.AUTH_ACCOUNT_CACHE_MS);
+  const accountWatch = startAccountWatch(connections, accounts, config.LIVE_ACCOUNT_CHECK_MS, logger);
   let closing = false;
 
   function dropTooSlow(connection: Connection): void {
@@ -62,13 +68,15 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
     connection.socket.terminate();
   }
 
-  function onConnection(socket: WebSocket, user: AuthUser | undefined): void {
+  function onConnection(socket: WebSocket, user: AuthUser | undefined, tokenExpiresAtMs: number | undefined): void {
     const connection = new Connection(socket, user, config.LIVE_MAX_BUFFERED_BYTES, dropTooSlow);
     connections.add(connection);
+    accountWatch.track(connection, tokenExpiresAtMs);
     socket.on('pong', () => (connection.answeredPing = true));
     socket.on('message', (data, isBinary) => handleClientMessage(connection, data, isBinary, feeds, config.LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET));
     socket.on('error', (error) => logger.debug({ err: error }, 'live feed: socket error'));
     socket.once('close', () => {
+      accountWatch.untrack(connection);
       connections.remove(connection);
       for (const eventId of [...connection.subscriptions]) feeds.leave(connection, eventId);
     });
@@ -77,7 +85,7 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
   const relay = await startRelay({ sql: deps.sql, feeds, connections, metrics, logger });
   const stopHeartbeat = startHeartbeat(connections, config.LIVE_PING_INTERVAL_MS, metrics);
   const stopResyncCheck = startResyncCheck(deps.sql, feeds, config.LIVE_RESYNC_CHECK_MS, logger);
-  const gate = acceptLiveSockets(server, { tokens: deps.tokens, logger, onConnection });
+  const gate = acceptLiveSockets(server, { tokens: deps.tokens, accounts, logger, onConnection });
   logger.info({ path: LIVE_FEED_PATH }, 'live feed attached');
 
   return {
@@ -97,6 +105,7 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
       gate.stop();
       stopHeartbeat();
       stopResyncCheck();
+      accountWatch.stop();
       await connections.closeAll();
       feeds.finishAll();
       await relay.stop();

@@ -2,14 +2,17 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
+import type { AccountCheck } from '../accounts.js';
 import type { AuthUser, Tokens } from '../auth.js';
+import { Unauthorized } from '../errors.js';
 import { CLOSE_UNAUTHORIZED, LIVE_FEED_PATH, type ErrorMessage } from './protocol.js';
 
 export interface UpgradeDeps {
   tokens: Tokens;
+  accounts: AccountCheck;
   logger: Logger;
-  /** A socket that passed the handshake; `user` is undefined without a `?token=`. */
-  onConnection(socket: WebSocket, user: AuthUser | undefined): void;
+  /** A socket that passed the handshake; `user` (the account now) is undefined without a `?token=`, as is its token's expiry. */
+  onConnection(socket: WebSocket, user: AuthUser | undefined, tokenExpiresAtMs: number | undefined): void;
 }
 
 export interface SocketGate {
@@ -33,16 +36,26 @@ export function acceptLiveSockets(server: Server, deps: UpgradeDeps): SocketGate
     if (closing) return rejectUpgrade(socket, '503 Service Unavailable');
     const token = url.searchParams.get('token');
     let user: AuthUser | undefined;
+    let expiresAtMs: number | undefined;
     let tokenRejected = false;
     if (token) {
       try {
-        user = await deps.tokens.verify(token);
-      } catch {
+        const verified = await deps.tokens.verifyClaims(token);
+        // The account as it is now: a deleted one gets no socket (while Postgres is away, the
+        // token's word stands: AccountCheck.current; the account watch asks again later).
+        user = await deps.accounts.current(verified.user).catch((error: unknown) => {
+          if (error instanceof Unauthorized) return undefined;
+          throw error;
+        });
+        expiresAtMs = verified.expiresAtMs;
+        tokenRejected = user === undefined;
+      } catch (error) {
+        if (!(error instanceof Unauthorized)) throw error;
         tokenRejected = true;
       }
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      if (!tokenRejected) return deps.onConnection(ws, user);
+      if (!tokenRejected) return deps.onConnection(ws, user, expiresAtMs);
       // Browsers cannot read an HTTP error on a WebSocket handshake: accept, say why, then close.
       ws.send(JSON.stringify({ type: 'error', error: 'unauthorized', message: 'The token is not valid: log in again' } satisfies ErrorMessage));
       ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');

@@ -3,8 +3,8 @@ import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation } from '../../db/errors.js';
 import { users } from '../../db/schema/identity.js';
-import type { AppDeps } from '../deps.js';
-import { hashPassword, verifyPassword, type AuthUser } from '../auth.js';
+import type { AppDeps, RequestGuards } from '../deps.js';
+import { hashPassword, type AuthUser } from '../auth.js';
 import { EmailTaken, InvalidCredentials, NotFound } from '../errors.js';
 import { route } from '../route.js';
 import { session, user as userSchema, userList, type User } from '../contract/index.js';
@@ -22,7 +22,7 @@ const loginBody = z.strictObject({ email, password: z.string().min(1).max(200) }
 
 const publicUser = (user: typeof users.$inferSelect): User & AuthUser => ({ id: user.id, email: user.email, name: user.name, role: user.role });
 
-export function identityRoutes({ db, tokens }: AppDeps) {
+export function identityRoutes({ db, tokens }: AppDeps, { limits, passwords }: RequestGuards) {
   return [
     route({
       method: 'post',
@@ -31,9 +31,16 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       tag: 'identity',
       access: 'public',
       body: registerBody,
-      responses: { 201: { description: 'The new user and a bearer token', body: session }, 400: 'Invalid input', 409: 'Email already registered' },
+      responses: {
+        201: { description: 'The new user and a bearer token', body: session },
+        400: 'Invalid input',
+        409: 'Email already registered',
+        429: 'Too many registrations from this address; see Retry-After',
+        503: 'Too many logins and registrations at once; see Retry-After',
+      },
       async handler(ctx, { body }) {
-        const passwordHash = await hashPassword(body.password);
+        await limits.registration(ctx.ip);
+        const passwordHash = await passwords.hash(body.password);
         const [created] = await db
           .insert(users)
           .values({ email: body.email, name: body.name, role: body.role, passwordHash })
@@ -58,12 +65,24 @@ export function identityRoutes({ db, tokens }: AppDeps) {
       tag: 'identity',
       access: 'public',
       body: loginBody,
-      responses: { 200: { description: 'The user and a bearer token', body: session }, 400: 'Invalid input', 401: 'Wrong email or password' },
+      responses: {
+        200: { description: 'The user and a bearer token', body: session },
+        400: 'Invalid input',
+        401: 'Wrong email or password',
+        429: 'Too many failed logins for this account or from this address; see Retry-After',
+        503: 'Too many logins and registrations at once; see Retry-After',
+      },
       async handler(ctx, { body }) {
+        // Before the hash: a locked-out guesser costs no hashing, and gets no answer about the password.
+        await limits.beforeLogin(body.email, ctx.ip);
         const [found] = await db.select().from(users).where(eq(users.email, body.email));
         // Verify against a hash even when the user is unknown, so timing does not reveal accounts.
-        const ok = await verifyPassword(found?.passwordHash ?? (await dummyHash), body.password);
-        if (!found || !ok) throw new InvalidCredentials('Email or password is wrong');
+        const ok = await passwords.verify(found?.passwordHash ?? (await dummyHash), body.password);
+        if (!found || !ok) {
+          await limits.loginFailed(body.email, ctx.ip);
+          throw new InvalidCredentials('Email or password is wrong');
+        }
+        await limits.loginSucceeded(body.email);
         const user = publicUser(found);
         ctx.body = { user, token: await tokens.issue(user) };
       },

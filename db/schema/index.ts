@@ -6,3 +6,4 @@ export * from './ticketing.js';
 export * from './readmodel.js';
 export * from './coordinator.js';
 export * from './notify.js';
+export * from './ratelimit.js';

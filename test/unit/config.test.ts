@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, databaseKey, distinctStoreOwnerUrls, loadConfig, serviceDatabaseUrl, statementTimeoutsMs, storeOwnerUrl } from '../../lib/config.js';
+import { builtInJwtSecret, ConfigError, databaseKey, distinctStoreOwnerUrls, jwtSigningSecret, loadConfig, serviceDatabaseUrl, statementTimeoutsMs, storeOwnerUrl } from '../../lib/config.js';
 
 describe('configuration', () => {
   it('has defaults that work on a development machine', () => {
@@ -15,11 +15,11 @@ describe('configuration', () => {
 
   it('refuses the development JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length', PAYMENT_GATEWAY: 'simulated' }).NODE_ENV).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-32-bytes!', PAYMENT_GATEWAY: 'simulated' }).NODE_ENV).toBe('production');
   });
 
   it('refuses to run the simulated gateway in production unless it is chosen explicitly', () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-length' };
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-32-bytes!' };
     expect(() => loadConfig(production)).toThrow(ConfigError);
     expect(() => loadConfig(production)).toThrow(/PAYMENT_GATEWAY[\s\S]*PAYMENT_GATEWAY=simulated/);
     expect(() => loadConfig({ ...production, PAYMENT_GATEWAY: 'stripe' })).toThrow(/PAYMENT_GATEWAY/);
@@ -29,10 +29,29 @@ describe('configuration', () => {
   });
 
   it('gives every service role a statement_timeout, booking longer than the two-phase lock wait', () => {
-    expect(statementTimeoutsMs(loadConfig({}))).toEqual({ api: 5000, booking: 30000, payments: 15000, ticketing: 10000, projection: 30000, coordinator: 10000 });
+    expect(statementTimeoutsMs(loadConfig({}))).toEqual({ api: 5000, booking: 30000, payments: 15000, ticketing: 10000, projection: 30000, coordinator: 10000, notify: 10000 });
     expect(statementTimeoutsMs(loadConfig({ API_STATEMENT_TIMEOUT_MS: '2500' })).api).toBe(2500);
     expect(() => loadConfig({ BOOKING_STATEMENT_TIMEOUT_MS: '10000', TWO_PC_LOCK_TIMEOUT_MS: '15000' })).toThrow(/BOOKING_STATEMENT_TIMEOUT_MS/);
     expect(() => loadConfig({ PAYMENTS_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/PAYMENTS_STATEMENT_TIMEOUT_MS/);
+  });
+
+  it('signs with the built-in secret only when NODE_ENV says development or test, not when it is unset', () => {
+    const builtIn = loadConfig({});
+    expect(builtIn.JWT_SECRET).toBe(builtInJwtSecret);
+    expect(() => jwtSigningSecret(builtIn, {})).toThrow(/built-in development secret is refused when NODE_ENV is not set/);
+    expect(() => jwtSigningSecret(builtIn, { NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(jwtSigningSecret(builtIn, { NODE_ENV: 'development' })).toBe(builtInJwtSecret);
+    expect(jwtSigningSecret(builtIn, { NODE_ENV: 'test' })).toBe(builtInJwtSecret);
+    const own = loadConfig({ JWT_SECRET: 'an-own-secret-that-is-32-bytes!!' });
+    expect(jwtSigningSecret(own, {})).toBe('an-own-secret-that-is-32-bytes!!');
+  });
+
+  it('has rate limits no stricter than 60 registrations a minute per address, and trusts no proxy by default', () => {
+    const cfg = loadConfig({});
+    expect(cfg.REGISTRATIONS_PER_ADDRESS / cfg.REGISTRATION_WINDOW_SECONDS).toBeGreaterThanOrEqual(1);
+    expect(cfg).toMatchObject({ TRUST_PROXY_HOPS: 0, LOGIN_FAILURES_PER_ACCOUNT: 10, AUTH_ACCOUNT_CACHE_MS: 2000 });
+    expect(() => loadConfig({ LOGIN_FAILURES_PER_ACCOUNT: '0' })).toThrow(/LOGIN_FAILURES_PER_ACCOUNT/);
+    expect(loadConfig({ AUTH_ACCOUNT_CACHE_MS: '0' }).AUTH_ACCOUNT_CACHE_MS).toBe(0);
   });
 
   it('connects each service as its own role unless told otherwise', () => {
@@ -86,7 +105,10 @@ describe('configuration', () => {
   it('refuses a port outside 0..65535, a short JWT secret and a database URL that is not a URL', () => {
     expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT/);
     expect(loadConfig({ PORT: '0' }).PORT).toBe(0);
-    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET must be at least 16 characters/);
+    expect(() => loadConfig({ JWT_SECRET: 'too-short' })).toThrow(/JWT_SECRET must be at least 32 bytes/);
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    expect(loadConfig({ JWT_SECRET: '€'.repeat(11) }).JWT_SECRET).toBe('€'.repeat(11));
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET must be at least 32 bytes/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV/);
   });

@@ -1,5 +1,5 @@
 import type { AuthUser } from '../../auth.js';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps, RequestGuards } from '../../deps.js';
 import { cancellation, pendingReservation, reservation, reservationList } from '../../contract/index.js';
 import { Failure } from '../../../lib/failures.js';
 import { recordOfSnapshot, type ReservationSnapshot } from '../../../lib/reservations.js';
@@ -17,7 +17,7 @@ import { presentRow, presentSnapshot, type ReservationRow } from './presenters.j
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config, paymentVault }: AppDeps) {
+export function reservationRoutes({ db, stores, workflows, config, paymentVault }: AppDeps, { limits }: RequestGuards) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
   const rules = bookingRules(stores, config);
@@ -84,9 +84,11 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         404: 'No such event',
         409: 'Seats unavailable, sold out (best available: fewer than quantity seats free), hold limit reached, or event not on sale (cancelled or started)',
         422: 'Idempotency-Key reused with another body',
+        429: 'Too many booking attempts by this customer; see Retry-After',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
       async handler(ctx, { body, user, headers }) {
+        await limits.reservationAttempt(user.id);
         const chosen = headers['booking-protocol'];
         // Picking the protocol is an experiment's switch: prepared transactions hold seat rows through a gateway call.
         if (chosen !== undefined && chosen !== config.BOOKING_PROTOCOL && config.EXPERIMENTS !== 'on' && user.role !== 'admin') {
