@@ -13,6 +13,7 @@ import { eventRoutes } from './routes/events.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
 import { reservationRoutes } from './routes/reservations/index.js';
+import { salesRoutes } from './routes/sales/index.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { serveWeb } from './web.js';
 
@@ -78,7 +79,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   const app = new Koa<AppState>();
   app.proxy = true;
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...ticketRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps), ...eventRoutes(deps), ...reservationRoutes(deps), ...salesRoutes(deps), ...ticketRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);

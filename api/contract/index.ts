@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './events.js';
 export * from './identity.js';
 export * from './reservations.js';
+export * from './sales.js';
 export * from './tickets.js';
