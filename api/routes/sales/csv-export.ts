@@ -17,14 +17,18 @@ interface ReservationLine {
   amount_cents: number;
   refunded_cents: number;
   currency: string;
-  created_at: Date;
-  updated_at: Date;
+  /** ISO 8601 in UTC, formatted by Postgres: drizzle turns the pool's own date parsing off. */
+  created_at: string;
+  updated_at: string;
 }
+
+const iso = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
 
 /** The event's reservations from the booking store, oldest first, one cursor batch at a time. */
 async function* reservationBatches(booking: postgres.Sql, eventId: string): AsyncGenerator<ReservationLine[]> {
   yield* booking<ReservationLine[]>`
-    SELECT id, status, seat_ids, quantity, amount_cents, refunded_cents, currency, created_at, updated_at
+    SELECT id, status, seat_ids, quantity, amount_cents, refunded_cents, currency,
+      to_char(created_at AT TIME ZONE 'UTC', ${iso}) AS created_at, to_char(updated_at AT TIME ZONE 'UTC', ${iso}) AS updated_at
     FROM booking.reservations WHERE event_id = ${eventId} ORDER BY created_at, id`.cursor(CURSOR_ROWS);
 }
 
@@ -37,8 +41,8 @@ const record = (line: ReservationLine): (string | number)[] => [
   line.amount_cents,
   line.refunded_cents,
   line.currency,
-  line.created_at.toISOString(),
-  line.updated_at.toISOString(),
+  line.created_at,
+  line.updated_at,
 ];
 
 /**
