@@ -34,6 +34,7 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
   const [email, setEmail] = useState(options.email ?? '');
   const [password, setPassword] = useState('');
   const [field, setField] = useState<'email' | 'password'>('email');
+  const typed = useRef({ email: options.email ?? '', password: '' });
 
   const [events, setEvents] = useState<Event[]>([]);
   const [eventIndex, setEventIndex] = useState(0);
@@ -136,6 +137,7 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
         setNotice({ kind: 'error', text: `Could not log in: ${describeRefusal(answer.body)}` });
         setField('email');
         setPassword('');
+        typed.current.password = '';
         return;
       }
       setUser(answer.body.user);
@@ -293,10 +295,17 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
         email,
         password,
         field,
-        setEmail,
-        setPassword,
-        submitEmail: () => (email.trim() === '' ? void logIn(DEMO_CUSTOMER) : setField('password')),
-        submitPassword: () => void logIn({ email: email.trim(), password }),
+        setEmail: (value) => {
+          typed.current.email = value;
+          setEmail(value);
+        },
+        setPassword: (value) => {
+          typed.current.password = value;
+          setPassword(value);
+        },
+        // What was typed, not this render's values: keys and Enter in one burst arrive before a re-render.
+        submitEmail: () => (typed.current.email.trim() === '' ? void logIn(DEMO_CUSTOMER) : setField('password')),
+        submitPassword: () => (typed.current.password === '' ? undefined : void logIn({ email: typed.current.email.trim(), password: typed.current.password })),
       });
       break;
     case 'events':

@@ -2,6 +2,7 @@
 // WebSocket, book with a test card, cancel. It talks to the public HTTP API and /ws only.
 import { createElement as h } from 'react';
 import { render } from 'ink';
+import { ConfigError } from '../lib/config.js';
 import { ApiClient } from './api-client.js';
 import { App } from './app.js';
 import { parseOptions, usage, UsageError } from './options.js';
@@ -15,7 +16,7 @@ let options;
 try {
   options = parseOptions(process.argv.slice(2), process.env);
 } catch (error) {
-  if (error instanceof UsageError) fail(`${error.message}\n\n${usage}`, 2);
+  if (error instanceof UsageError || error instanceof ConfigError) fail(`${error.message}\n\n${usage}`, 2);
   throw error;
 }
 if (options.help) {

@@ -29,8 +29,10 @@ export function loginView(props: { email: string; password: string; field: 'emai
     Box,
     { flexDirection: 'column' },
     h(Text, null, 'Log in. Leave the email empty and press Enter to use the demo customer (customer@boxoffice.test).'),
-    h(Box, null, h(Text, null, 'Email:    '), props.field === 'email' ? h(TextInput, { value: props.email, onChange: props.setEmail, onSubmit: props.submitEmail }) : h(Text, null, props.email)),
-    props.field === 'password' ? h(Box, null, h(Text, null, 'Password: '), h(TextInput, { value: props.password, onChange: props.setPassword, onSubmit: props.submitPassword, mask: '*' })) : null,
+    h(Box, null, h(Text, null, 'Email:    '), h(TextInput, { value: props.email, onChange: props.setEmail, onSubmit: props.submitEmail, focus: props.field === 'email', showCursor: props.field === 'email' })),
+    props.field === 'password'
+      ? h(Box, null, h(Text, null, 'Password: '), h(TextInput, { value: props.password, onChange: props.setPassword, onSubmit: props.submitPassword, mask: '*' }))
+      : null,
   );
 }
 
