@@ -41,7 +41,8 @@ export class LiveFeed {
   connect(): void {
     clearTimeout(this.timer);
     if (this.closed) return;
-    const url = new URL(FEED_PATH, this.baseUrl.replace(/^http/, 'ws'));
+    // Under the API's base, as the HTTP calls are (a proxy may serve it below a path).
+    const url = new URL(`${this.baseUrl.replace(/^http/, 'ws')}${FEED_PATH}`);
     const token = this.token();
     if (token) url.searchParams.set('token', token);
     const socket = new WebSocket(url, { perMessageDeflate: false });
