@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { useApp, useInput, useStdout } from 'ink';
+import { useApp, useInput, useStdout, type Key } from 'ink';
 import type { Event, Reservation, User } from '../api/contract/index.js';
 import type { SnapshotMessage } from '../api/live/protocol.js';
 import { openStatuses } from '../lib/reservations.js';
 import { MAX_SEATS_PER_RESERVATION, type SeatStatus } from '../lib/seating.js';
 import type { ApiClient } from './api-client.js';
 import { bySeat, describeRefusal, formatMoney } from './format.js';
+import { useRefState } from './ref-state.js';
 import { LiveFeed, type ChangeMessage, type FeedState } from './live-feed.js';
 import type { ClientOptions } from './options.js';
 import { moveCursor, seatAt, testCards, toggleSeat, type Cursor } from './seat-grid.js';
@@ -23,46 +24,46 @@ const keyHelp: Record<Screen, string> = {
   reservations: '↑↓ choose · x cancel the reservation · r refresh · Esc back · q quit',
 };
 
+/** What the event list shows: not the cancelled ones, and those whose name has the filter's text. */
+function listed(events: readonly Event[], filter: string): Event[] {
+  const needle = filter.trim().toLowerCase();
+  return events.filter((candidate) => candidate.status !== 'cancelled' && (!needle || candidate.name.toLowerCase().includes(needle)));
+}
+
 export function App({ api, options }: { api: ApiClient; options: ClientOptions }): ReactNode {
   const { exit } = useApp();
   const { stdout } = useStdout();
-  const [screen, setScreen] = useState<Screen>('login');
+  const [screen, setScreen, screenRef] = useRefState<Screen>('login');
   const [user, setUser] = useState<User>();
   const [notice, setNotice] = useState<Notice>();
-  const [busy, setBusy] = useState<string>();
+  const [busy, setBusy, busyRef] = useRefState<string | undefined>(undefined);
 
   const [email, setEmail] = useState(options.email ?? '');
   const [password, setPassword] = useState('');
   const [field, setField] = useState<'email' | 'password'>('email');
   const typed = useRef({ email: options.email ?? '', password: '' });
 
-  const [events, setEvents] = useState<Event[]>([]);
-  const [eventIndex, setEventIndex] = useState(0);
-  const [filter, setFilter] = useState('');
-  const [filtering, setFiltering] = useState(false);
+  const [events, setEvents, eventsRef] = useRefState<Event[]>([]);
+  const [eventIndex, setEventIndex, eventIndexRef] = useRefState(0);
+  const [filter, setFilter, filterRef] = useRefState('');
+  const [filtering, setFiltering, filteringRef] = useRefState(false);
 
-  const [event, setEvent] = useState<Event>();
-  const eventRef = useRef<Event | undefined>(undefined);
-  const [seats, setSeats] = useState<ReadonlyMap<string, SeatStatus>>(new Map());
+  const [event, setEvent, eventRef] = useRefState<Event | undefined>(undefined);
+  const [seats, setSeats, seatsRef] = useRefState<ReadonlyMap<string, SeatStatus>>(new Map());
   const [counts, setCounts] = useState({ available: 0, held: 0, sold: 0 });
   const [mine, setMine] = useState<ReadonlySet<string>>(new Set());
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [cursor, setCursor] = useState<Cursor>({ row: 0, column: 0 });
-  const [card, setCard] = useState(0);
-  const [quantity, setQuantity] = useState(1);
+  const [selected, setSelected, selectedRef] = useRefState<ReadonlySet<string>>(new Set());
+  const [cursor, setCursor, cursorRef] = useRefState<Cursor>({ row: 0, column: 0 });
+  const [card, setCard, cardRef] = useRefState(0);
+  const [quantity, setQuantity, quantityRef] = useRefState(1);
   const [feedState, setFeedState] = useState<{ state: FeedState; detail?: string | undefined }>({ state: 'connecting' });
   const [result, setResult] = useState<BookingResult>();
 
-  const [reservations, setReservations] = useState<Reservation[]>([]);
-  const [reservationIndex, setReservationIndex] = useState(0);
-  const screenRef = useRef<Screen>('login');
-  screenRef.current = screen;
+  const [reservations, setReservations, reservationsRef] = useRefState<Reservation[]>([]);
+  const [reservationIndex, setReservationIndex, reservationIndexRef] = useRefState(0);
 
   const height = Math.max(5, (stdout.rows || 24) - 12);
-  const shown = useMemo(() => {
-    const needle = filter.trim().toLowerCase();
-    return events.filter((candidate) => candidate.status !== 'cancelled' && (!needle || candidate.name.toLowerCase().includes(needle)));
-  }, [events, filter]);
+  const shown = useMemo(() => listed(events, filter), [events, filter]);
   const names = useMemo(() => new Map(events.map((known) => [known.id, known.name])), [events]);
 
   /** Seats of the user's live reservations for the open event: drawn as theirs. */
@@ -99,6 +100,8 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
             for (const change of message.changes) next.set(change.id, change.status);
             return next;
           });
+          // While our own booking runs, its seats turning held and sold is no news.
+          if (busyRef.current) return;
           const taken = message.changes.filter((change) => change.status !== 'available').map((change) => change.id);
           setSelected((previous) => {
             const lost = taken.filter((id) => previous.has(id));
@@ -158,7 +161,6 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
   async function openEvent(chosen: Event): Promise<void> {
     const answer = await api.event(chosen.id);
     if (!answer.ok) return setNotice({ kind: 'error', text: `Could not open ${chosen.name}: ${describeRefusal(answer.body)}` });
-    eventRef.current = answer.body;
     setEvent(answer.body);
     setSeats(new Map());
     setCounts({ available: answer.body.availability.available, held: answer.body.availability.held, sold: answer.body.availability.sold });
@@ -175,18 +177,19 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
 
   function leaveEvent(): void {
     feed.leave();
-    eventRef.current = undefined;
     setEvent(undefined);
     setScreen('events');
     void loadEvents();
   }
 
   async function book(): Promise<void> {
-    if (!event || busy) return;
-    const seatsPicked = [...selected].sort(bySeat);
+    const event = eventRef.current;
+    const quantity = quantityRef.current;
+    if (!event || busyRef.current) return;
+    const seatsPicked = [...selectedRef.current].sort(bySeat);
     const reserved = event.seating.type === 'reserved';
     if (reserved && seatsPicked.length === 0) return setNotice({ kind: 'error', text: 'Pick at least one seat first (space).' });
-    const paymentToken = (testCards[card] ?? testCards[0]).token;
+    const paymentToken = (testCards[cardRef.current] ?? testCards[0]).token;
     setBusy(`Booking ${reserved ? seatsPicked.join(', ') : `${quantity} tickets`} with ${paymentToken}…`);
     setResult(undefined);
     setNotice(undefined);
@@ -206,8 +209,8 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
   }
 
   async function cancelChosen(): Promise<void> {
-    const chosen = reservations[reservationIndex];
-    if (!chosen || busy) return;
+    const chosen = reservationsRef.current[reservationIndexRef.current];
+    if (!chosen || busyRef.current) return;
     setBusy(`Cancelling ${chosen.id.slice(0, 8)}…`);
     const answer = await api.cancel(chosen.id);
     setBusy(undefined);
@@ -222,12 +225,19 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
     exit();
   }
 
+  // Keys typed faster than they are read arrive as one string (" t"): each is a key of its own.
   useInput((input, key) => {
+    if (input.length > 1 && !key.ctrl && !key.meta) for (const char of input) handleKey(char, key);
+    else handleKey(input, key);
+  });
+
+  function handleKey(input: string, key: Key): void {
+    const screen = screenRef.current;
     if (screen === 'login') {
       if (key.escape) quit();
       return;
     }
-    if (screen === 'events' && filtering) {
+    if (screen === 'events' && filteringRef.current) {
       if (key.escape) setFilter('');
       if (key.return || key.escape) setFiltering(false);
       else if (key.backspace || key.delete) setFilter((text) => text.slice(0, -1));
@@ -236,7 +246,7 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
       return;
     }
     if (input === 'q') return quit();
-    if (busy) return;
+    if (busyRef.current) return;
     if (input === 'm' && screen !== 'reservations') {
       setScreen('reservations');
       setNotice(undefined);
@@ -244,17 +254,20 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
       return;
     }
     switch (screen) {
-      case 'events':
+      case 'events': {
+        const shown = listed(eventsRef.current, filterRef.current);
         if (key.upArrow) setEventIndex((index) => Math.max(0, index - 1));
         else if (key.downArrow) setEventIndex((index) => Math.min(shown.length - 1, index + 1));
         else if (input === '/') setFiltering(true);
         else if (input === 'r') void loadEvents();
         else if (key.return) {
-          const chosen = shown[eventIndex];
+          const chosen = shown[Math.min(eventIndexRef.current, shown.length - 1)];
           if (chosen) void openEvent(chosen);
         }
         return;
-      case 'event':
+      }
+      case 'event': {
+        const event = eventRef.current;
         if (!event) return;
         if (key.escape) return leaveEvent();
         if (input === 't') return setCard((index) => (index + 1) % testCards.length);
@@ -264,27 +277,26 @@ export function App({ api, options }: { api: ApiClient; options: ClientOptions }
           else if (input === '-' || key.leftArrow || key.downArrow) setQuantity((count) => Math.max(1, count - 1));
           return;
         }
-        {
-          const room = event.seating;
-          const direction = key.upArrow ? 'up' : key.downArrow ? 'down' : key.leftArrow ? 'left' : key.rightArrow ? 'right' : undefined;
-          if (direction) return setCursor((current) => moveCursor(current, direction, room));
-        }
+        const room = event.seating;
+        const direction = key.upArrow ? 'up' : key.downArrow ? 'down' : key.leftArrow ? 'left' : key.rightArrow ? 'right' : undefined;
+        if (direction) return setCursor((current) => moveCursor(current, direction, room));
         if (input === ' ') {
-          const id = seatAt(cursor);
-          const toggled = toggleSeat(selected, id, seats.get(id) ?? 'available');
+          const id = seatAt(cursorRef.current);
+          const toggled = toggleSeat(selectedRef.current, id, seatsRef.current.get(id) ?? 'available');
           setSelected(toggled.selected);
           setNotice(toggled.refusal ? { kind: 'error', text: toggled.refusal } : undefined);
         }
         return;
+      }
       case 'reservations':
-        if (key.escape) return setScreen(event ? 'event' : 'events');
+        if (key.escape) return setScreen(eventRef.current ? 'event' : 'events');
         if (key.upArrow) setReservationIndex((index) => Math.max(0, index - 1));
-        else if (key.downArrow) setReservationIndex((index) => Math.min(reservations.length - 1, index + 1));
+        else if (key.downArrow) setReservationIndex((index) => Math.min(reservationsRef.current.length - 1, index + 1));
         else if (input === 'r') void loadReservations();
         else if (input === 'x') void cancelChosen();
         return;
     }
-  });
+  }
 
   let title: string;
   let body: ReactNode;

@@ -16,7 +16,7 @@ const PASSWORD = 'correct horse battery';
 
 let stack: Stack;
 
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
 const press = (...keys: string[]): void => void tmux('send-keys', '-t', SESSION, ...keys);
 const type = (text: string): void => void tmux('send-keys', '-t', SESSION, '-l', text);
@@ -123,7 +123,7 @@ describe('terminal client in a pseudo-terminal', () => {
       SELECT code, seat_id FROM ticketing.tickets WHERE reservation_id = ${booked?.id ?? ''} AND status = 'valid' ORDER BY seat_id`;
     expect(tickets.map((ticket) => ticket.seat_id)).toEqual(['A-1', 'A-2']);
     for (const ticket of tickets) expect(text).toContain(`${ticket.code}  seat ${ticket.seat_id}`);
-    text = await waitForScreen('A-1 and A-2 drawn as yours', (current) => seatGlyph(current, 'A-1') === 'M' && seatGlyph(current, 'A-2') === 'M');
+    await waitForScreen('A-1 and A-2 drawn as yours', (current) => seatGlyph(current, 'A-1') === 'M' && seatGlyph(current, 'A-2') === 'M');
 
     // A declined card: the answer says why, and the seat stays free.
     press('Down');
@@ -144,7 +144,7 @@ describe('terminal client in a pseudo-terminal', () => {
     for (let step = 0; step < 2 && !screen().includes(`> ${booked?.id.slice(0, 8)}`); step++) press('Down');
     await waitForScreen('the confirmed reservation chosen', (current) => current.includes(`> ${booked?.id.slice(0, 8)} confirmed`));
     press('x');
-    text = await waitForScreen('the cancellation', (current) => current.includes(`Reservation ${booked?.id.slice(0, 8)} is cancelled; refunded €50.00.`), 40_000);
+    await waitForScreen('the cancellation', (current) => current.includes(`Reservation ${booked?.id.slice(0, 8)} is cancelled; refunded €50.00.`), 40_000);
     const [cancelled] = await stack.stores.booking.sql<{ status: string; refunded_cents: number }[]>`SELECT status, refunded_cents FROM booking.reservations WHERE id = ${booked?.id ?? ''}`;
     expect(cancelled).toEqual({ status: 'cancelled', refunded_cents: 5000 });
 
