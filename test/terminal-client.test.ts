@@ -13,6 +13,10 @@ const TSX = `${process.cwd()}/node_modules/.bin/tsx`;
 const SOCKET = `boxoffice-tui-test-${process.pid}`;
 const SESSION = 'client';
 const PASSWORD = 'correct horse battery';
+/** tsx compiles the client at start: seconds on a quiet machine, well over 20 s on a loaded one. */
+const STARTUP_MS = 120_000;
+/** Each test: the start-up, then a few bookings through Temporal. */
+const TEST_MS = 240_000;
 
 let stack: Stack;
 
@@ -80,7 +84,7 @@ describe('terminal client in a pseudo-terminal', () => {
     const rival = await stack.http.user('customer');
 
     startClient([]);
-    await waitForScreen('the log-in form', (text) => text.includes('Email:'));
+    await waitForScreen('the log-in form', (text) => text.includes('Email:'), STARTUP_MS);
     type(buyer.email);
     await waitForScreen('the email typed', (text) => text.includes(`Email:    ${buyer.email}`));
     press('Enter');
@@ -150,23 +154,23 @@ describe('terminal client in a pseudo-terminal', () => {
 
     press('q');
     await waitForScreen('the client to exit cleanly', (current) => current.includes('client exited with 0'));
-  });
+  }, TEST_MS);
 
   it('an empty email logs in as the demo customer', async () => {
     const demo = await stack.http.post('/api/auth/register', { email: 'customer@boxoffice.test', password: 'customer-password', name: 'Cleo Customer', role: 'customer' });
     expect([201, 409]).toContain(demo.status);
     startClient([]);
-    await waitForScreen('the log-in form', (text) => text.includes('Email:'));
+    await waitForScreen('the log-in form', (text) => text.includes('Email:'), STARTUP_MS);
     press('Enter');
     await waitForScreen('the event list as the demo customer', (text) => text.includes('events on sale') && text.includes('<customer@boxoffice.test>'));
     press('q');
     await waitForScreen('the client to exit cleanly', (text) => text.includes('client exited with 0'));
-  });
+  }, TEST_MS);
 
   it('a wrong password is refused on screen and the form asks again', async () => {
     const user = await stack.http.user('customer');
     startClient(['--email', user.email]);
-    await waitForScreen('the password field', (text) => text.includes('Password:'));
+    await waitForScreen('the password field', (text) => text.includes('Password:'), STARTUP_MS);
     type('not the password');
     press('Enter');
     const text = await waitForScreen('the refusal', (current) => current.includes('Could not log in:'));
@@ -174,7 +178,7 @@ describe('terminal client in a pseudo-terminal', () => {
     expect(text).toContain('Email:');
     press('Escape');
     await waitForScreen('the client to exit cleanly', (current) => current.includes('client exited with 0'));
-  });
+  }, TEST_MS);
 
   it('without a terminal it says so and exits non-zero; a bad flag prints the usage', async () => {
     const run = promisify(execFile);
@@ -191,5 +195,5 @@ describe('terminal client in a pseudo-terminal', () => {
     expect(badFlag?.code).toBe(2);
     expect(badFlag?.stderr).toContain('Unknown option --colour');
     expect(badFlag?.stderr).toContain('Usage: npm run client');
-  });
+  }, TEST_MS);
 });
