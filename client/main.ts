@@ -1,18 +1,14 @@
 // The terminal client (`npm run client`): log in, pick an event, its seat map live over the
 // WebSocket, book with a test card, cancel. It talks to the public HTTP API and /ws only.
-import { createElement as h } from 'react';
-import { render } from 'ink';
 import { ConfigError } from '../lib/config.js';
-import { ApiClient } from './api-client.js';
-import { App } from './app.js';
-import { parseOptions, usage, UsageError } from './options.js';
+import { parseOptions, usage, UsageError, type ClientOptions } from './options.js';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 }
 
-let options;
+let options: ClientOptions;
 try {
   options = parseOptions(process.argv.slice(2), process.env);
 } catch (error) {
@@ -27,6 +23,12 @@ if (options.help) {
 if (!process.stdin.isTTY || !process.stdout.isTTY) {
   fail('boxoffice client: this is an interactive program and needs a terminal (stdin and stdout must be a TTY). For scripts, use the HTTP API directly (see README, "Try it").', 2);
 }
+
+// A terminal on both ends is interactive, whatever CI says: under CI=true ink draws nothing until
+// the program exits. It reads the variables when it loads, hence the imports after this line.
+delete process.env.CI;
+delete process.env.CONTINUOUS_INTEGRATION;
+const [{ createElement: h }, { render }, { ApiClient }, { App }] = await Promise.all([import('react'), import('ink'), import('./api-client.js'), import('./app.js')]);
 
 const instance = render(h(App, { api: new ApiClient(options.baseUrl), options }), { exitOnCtrlC: true });
 await instance.waitUntilExit();

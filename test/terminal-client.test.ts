@@ -13,8 +13,8 @@ const TSX = `${process.cwd()}/node_modules/.bin/tsx`;
 const SOCKET = `boxoffice-tui-test-${process.pid}`;
 const SESSION = 'client';
 const PASSWORD = 'correct horse battery';
-/** tsx compiles the client at start: seconds on a quiet machine, well over 20 s on a loaded one. */
-const STARTUP_MS = 120_000;
+/** tsx compiles the client at start: seconds on a quiet machine, 15-20 s when seven suites share it. */
+const STARTUP_MS = 60_000;
 /** Each test: the start-up, then a few bookings through Temporal. */
 const TEST_MS = 240_000;
 
