@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /** A relative import that reaches the repository's top-level folder `name` (from any depth). */
 const folder = (name) => `^(\\.\\./)+${name}/`;
-const forbid = (names, why) => names.map((name) => ({ regex: folder(name), message: `${why} (imports run lib <- db <- activities <- workflows; api, worker, scripts, loadtest on top).` }));
+const forbid = (names, why) => names.map((name) => ({ regex: folder(name), message: `${why} (imports run lib <- db <- activities <- workflows; api, worker, scripts, loadtest, client on top).` }));
 
 const nodeBuiltins = ['fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process', 'worker_threads'];
 const ioModules = ['postgres', 'drizzle-orm', 'drizzle-orm/*', 'pino', 'ws', 'koa', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
@@ -18,6 +18,7 @@ const layers = {
   api: { forbidden: ['worker', 'scripts', 'loadtest', 'web', 'test'], why: 'the API never imports a process of another layer on top' },
   worker: { forbidden: ['api', 'scripts', 'loadtest', 'web', 'test'], why: 'workers never import the API or the tools on top' },
   'web/src': { forbidden: ['db', 'activities', 'workflows', 'worker', 'scripts', 'loadtest', 'test'], why: 'the page talks to the public API only' },
+  client: { forbidden: ['db', 'activities', 'workflows', 'worker', 'scripts', 'loadtest', 'web', 'test'], why: 'the terminal client talks to the public API only' },
 };
 
 function layerRules() {
@@ -42,13 +43,13 @@ function layerRules() {
         },
       };
     }
-    if (name === 'web/src') {
-      // The page may use the contract's and the protocol's types, never the API's code.
+    if (name === 'web/src' || name === 'client') {
+      // The page and the terminal client may use the contract's and the protocol's types, never the API's code.
       return {
-        files: ['web/src/**/*.ts'],
+        files: [`${name}/**/*.ts`],
         rules: {
           'no-restricted-imports': ['error', { patterns }],
-          '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: folder('api'), message: 'The page imports the API\'s types only (import type).', allowTypeImports: true }] }],
+          '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: folder('api'), message: `${name} imports the API's types only (import type).`, allowTypeImports: true }] }],
         },
       };
     }

@@ -17,6 +17,7 @@ import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { operationRoutes } from './routes/operations.js';
 import { reservationRoutes } from './routes/reservations/index.js';
+import { salesRoutes } from './routes/sales/index.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { securityHeaders, serveWeb } from './web.js';
 
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   };
   const accounts = new AccountCheck(deps.db, deps.config.AUTH_ACCOUNT_CACHE_MS);
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...salesRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);

@@ -31,7 +31,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
       const description = typeof response === 'string' ? response : response.description;
       if (Number(status) >= 400) responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       else if (typeof response === 'string') responses[status] = { description };
-      else responses[status] = { description, content: { 'application/json': { schema: z.toJSONSchema(response.body, { io: 'output', unrepresentable: 'any' }) } } };
+      else responses[status] = { description, content: { [response.mediaType ?? 'application/json']: { schema: z.toJSONSchema(response.body, { io: 'output', unrepresentable: 'any' }) } } };
     }
     const operation: JsonSchema = {
       summary: spec.summary,

@@ -27,8 +27,11 @@ export interface RouteInput<B, P, Q, H, A extends Access> {
   user: A extends 'public' ? AuthUser | undefined : AuthUser;
 }
 
-/** A response: its description, and the contract's schema of its body (api/contract/) for the OpenAPI document. */
-export type ResponseSpec = string | { description: string; body: z.ZodType };
+/**
+ * A response: its description, and the contract's schema of its body (api/contract/) for the OpenAPI
+ * document, under its media type (JSON unless it says otherwise, like the sales CSV).
+ */
+export type ResponseSpec = string | { description: string; body: z.ZodType; mediaType?: string };
 
 export interface Route<B = unknown, P = unknown, Q = unknown, H = unknown, A extends Access = Access> {
   method: 'get' | 'post' | 'patch' | 'delete';

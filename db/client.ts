@@ -4,7 +4,8 @@ import { config, serviceDatabaseUrl, storeOwnerUrl, stores, type Config, type Se
 import postgresDriver from './postgres-driver.js';
 import * as schema from './schema/index.js';
 
-export type Database = PostgresJsDatabase<typeof schema>;
+/** A drizzle database; `$client` is its postgres.js pool, for what drizzle cannot do (cursors). */
+export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 
 export interface DatabaseHandle {
   db: Database;

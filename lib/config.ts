@@ -204,6 +204,19 @@ export function jwtSigningSecret(cfg: Config, env: NodeJS.ProcessEnv = process.e
   return cfg.JWT_SECRET;
 }
 
+/** The terminal client's settings (client/, `npm run client`): it runs anywhere, so it reads only these. */
+const clientEnvSchema = z.object({
+  /** Where the Boxoffice API is; the client's --url flag overrides it. */
+  BOXOFFICE_URL: z.url().default('http://localhost:3000'),
+});
+export type ClientSettings = z.infer<typeof clientEnvSchema>;
+
+export function loadClientSettings(env: NodeJS.ProcessEnv = process.env): ClientSettings {
+  const parsed = clientEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid environment:\n${parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
+  return parsed.data;
+}
+
 let cached: Config | undefined;
 /** The process-wide configuration, validated once. */
 export function config(): Config {

@@ -104,6 +104,7 @@ try {
     Seat picker      ${api}/
     OpenAPI          ${api}/openapi.json
     Temporal Web UI  ${cfg.TEMPORAL_UI_URL}
+    Terminal client  npm run client -- --demo --url ${api}
 
   Demo accounts:
 ${demoAccounts.map((account) => `    ${account.role.padEnd(10)} ${account.email} / ${account.password}`).join('\n')}

@@ -25,7 +25,7 @@ export interface ProjectorConnections {
 interface BatchInput {
   rows: OutboxRow[];
   seats: Map<string, { current: { seat_id: string; status: SeatStatus; reservation_id: string | null }[]; held: number; sold: number }>;
-  reservations: { id: string; event_id: string; customer_id: string; status: ReservationStatus; amount_cents: number; refunded_cents: number }[];
+  reservations: { id: string; event_id: string; customer_id: string; status: ReservationStatus; quantity: number; amount_cents: number; refunded_cents: number; created_at: Date }[];
 }
 
 /**
@@ -68,7 +68,7 @@ export function createProjector({ source, target }: ProjectorConnections) {
         reservationIds.size === 0
           ? []
           : await read<BatchInput['reservations']>`
-              SELECT id, event_id, customer_id, status, amount_cents, refunded_cents FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
+              SELECT id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
       return { rows, seats, reservations };
     });
   }
@@ -119,9 +119,10 @@ export function createProjector({ source, target }: ProjectorConnections) {
 
       for (const reservation of reservations) {
         await tx`
-          INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, amount_cents, refunded_cents, updated_at)
-          VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.amount_cents}, ${reservation.refunded_cents}, now())
-          ON CONFLICT (id) DO UPDATE SET status = excluded.status, refunded_cents = excluded.refunded_cents, updated_at = now()`;
+          INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at, updated_at)
+          VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.quantity}, ${reservation.amount_cents}, ${reservation.refunded_cents}, ${reservation.created_at}, now())
+          ON CONFLICT (id) DO UPDATE SET status = excluded.status, quantity = excluded.quantity, refunded_cents = excluded.refunded_cents,
+            created_at = excluded.created_at, updated_at = now()`;
         const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
         await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
       }

@@ -6,5 +6,6 @@ export * from './errors.js';
 export * from './events.js';
 export * from './identity.js';
 export * from './reservations.js';
+export * from './sales.js';
 export * from './tickets.js';
 export * from './notifications.js';

@@ -9,6 +9,7 @@ import type {
   ServerMessage,
   SnapshotMessage,
 } from '../../api/live/protocol.js';
+import { nextStep } from '../../lib/feed-versions.js';
 import type { LiveIndicator } from './dom.js';
 
 // The protocol's constants, typed by the server's own: they cannot drift from api/live/protocol.ts
@@ -20,16 +21,6 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 
 export type ChangeMessage = SeatsMessage | AvailabilityMessage;
-
-/**
- * The version rule of docs/live-seat-map.md: a change one past the remembered version applies, an
- * older or repeated one is ignored, a later one means a change went missing (ask for a snapshot).
- */
-export function nextStep(remembered: number | undefined, incoming: number): 'apply' | 'ignore' | 'resync' {
-  if (remembered === undefined) return 'resync';
-  if (incoming <= remembered) return 'ignore';
-  return incoming === remembered + 1 ? 'apply' : 'resync';
-}
 
 export interface LiveFeedHandlers {
   /** The bearer token to connect with (null: anonymous). */
