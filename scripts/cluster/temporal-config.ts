@@ -70,7 +70,13 @@ export function serverConfig(template: string, layout: ClusterLayout, postgres: 
 
   // The template archives to /tmp with the file store; nothing here archives.
   const archival = section(config, 'archival');
-  for (const kind of ['history', 'visibility']) section(archival, kind).state = 'disabled';
+  const namespaceArchival = section(section(config, 'namespaceDefaults'), 'archival');
+  for (const kind of ['history', 'visibility']) {
+    // The server refuses a disabled archival that may be read, has a provider or a default URI.
+    Object.assign(section(archival, kind), { state: 'disabled', enableRead: false });
+    delete section(archival, kind).provider;
+    namespaceArchival[kind] = { state: 'disabled' };
+  }
 
   section(config, 'dynamicConfigClient').filepath = dynamicConfigFile;
   return config;
