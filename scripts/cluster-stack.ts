@@ -55,7 +55,11 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return say('already stopping...');
   stopping = true;
   say('stopping (the proxy, the APIs, workers and projections, then the Temporal server and the UI)...');
-  await proxy?.close();
+  if (proxy) {
+    const sent = Object.entries(proxy.counts()).map(([target, count]) => `${count} to ${target}`);
+    say(`the proxy sent ${sent.join(', ') || 'nothing'} (requests and WebSocket upgrades)`);
+    await proxy.close();
+  }
   await supervisor.stop();
   say('stopped.');
   process.exit(code);

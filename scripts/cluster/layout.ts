@@ -36,7 +36,7 @@ export const clusterLayout = {
    * Connections per Temporal service (frontend, history, matching, worker each open their own
    * pool): the local Postgres allows 100 for every helper and stack on the machine.
    */
-  maxConns: { default: 8, visibility: 3 },
+  maxConns: { default: 5, visibility: 2 },
 } as const;
 
 export type ClusterLayout = typeof clusterLayout;
