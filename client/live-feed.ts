@@ -121,6 +121,7 @@ export class LiveFeed {
         if (message.eventId !== undefined && message.eventId === this.eventId) this.handlers.state('offline', message.message);
         return;
       case 'unsubscribed':
+      case 'notification': // the terminal client has no notification list (the page has)
         return;
     }
     if (!this.eventId || message.eventId !== this.eventId) return;
