@@ -114,6 +114,30 @@ describe('hostile HTTP requests', () => {
   });
 });
 
+/** What the generated suite found, as fixed rows (each failed before its fix; the answer it got then is named). */
+describe('findings of the suite', () => {
+  const rows: { what: string; request: () => HostileRequest }[] = [
+    { what: 'U+0000 in a name (was 500: Postgres refuses it)', request: () => jsonRequest('POST', '/api/auth/register', undefined, { email: 'nul@example.test', password: 'long enough', name: 'a\u0000b' }) },
+    { what: 'a control character in a name (was 201, stored)', request: () => jsonRequest('POST', '/api/auth/register', undefined, { email: 'bell@example.test', password: 'long enough', name: 'Bad\u0007Bell' }) },
+    { what: 'an ANSI escape in a venue (was 201, stored)', request: () => jsonRequest('POST', '/api/events', fixtures.organizer.token, { name: 'Show', venue: '\u001b[31mHall', startsAt: new Date(Date.now() + 86_400_000).toISOString(), priceCents: 100, seating: { type: 'general', capacity: 5 } }) },
+    { what: 'U+007F in an event name (was 200, stored)', request: () => jsonRequest('PATCH', `/api/events/${fixtures.event.id}`, fixtures.organizer.token, { name: 'Re\u007fnamed' }) },
+    { what: 'a lone surrogate in a description (was 200, stored as U+FFFD)', request: () => jsonRequest('PATCH', `/api/events/${fixtures.event.id}`, fixtures.organizer.token, { description: 'half a \ud83c' }) },
+    { what: 'a control character in a payment token (was 402: the hold failed)', request: () => jsonRequest('POST', `/api/reservations/${fixtures.held.id}/pay`, fixtures.customer.token, { paymentToken: 'tok_visa\u0000' }) },
+  ];
+  it.each(rows)('$what: 400, nothing changes', async ({ request }) => {
+    await stack.projectionCaughtUp();
+    before = await snapshotDatabases(stack.stores);
+    const answer = await send(request());
+    expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'validation_failed', message: expect.any(String) });
+    await expectUnchanged();
+  });
+});
+
+function jsonRequest(method: string, path: string, token: string | undefined, body: unknown): HostileRequest {
+  return { fault: 'finding', method, path, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body), expect: [400] };
+}
+
 describe('hostile WebSocket frames and handshakes', () => {
   it('forged tokens on the handshake get an unauthorized close (4401)', async () => {
     for (const token of hostileSocketTokens(forged)) {
