@@ -45,7 +45,7 @@ function baselines(f: AbuseFixtures): Record<string, Baseline> {
     'GET /api/events': { caller: 'anonymous', params: none },
     'GET /api/events/:id': { caller: 'anonymous', params: { id: f.event.id } },
     'POST /api/events': { caller: 'organizer', params: none, body: futureEvent() },
-    'PATCH /api/events/:id': { caller: 'organizer', params: { id: f.event.id }, body: { name: 'Renamed', description: 'New text', priceCents: 1500 } },
+    'PATCH /api/events/:id': { caller: 'organizer', params: { id: f.event.id }, body: { name: 'Renamed', description: 'New text', priceCents: 1500, startsAt: new Date(Date.now() + 14 * 86_400_000).toISOString() } },
     'GET /api/events/:id/seats': { caller: 'anonymous', params: { id: f.event.id } },
     'GET /api/events/:id/stats': { caller: 'organizer', params: { id: f.event.id } },
     'DELETE /api/events/:id': { caller: 'organizer', params: { id: f.event.id } },
@@ -180,6 +180,17 @@ const malformedJson: fc.Arbitrary<string> = fc.oneof(
 );
 
 /**
+ * Dates in the future that do not exist, or that a Date cannot hold: an event cannot start then.
+ * (Past dates are another rule's business: issue 13, item 5.)
+ */
+const impossibleDates = fc.constantFrom(
+  '2031-02-30T00:00:00Z', '2031-02-29T12:00:00Z', '2031-04-31T12:00:00Z', '2031-13-01T00:00:00Z', '2031-00-10T00:00:00Z', '2031-01-00T00:00:00Z',
+  '2031-01-01T24:00:00Z', '2031-01-01T23:60:00Z', '2031-01-01T23:59:60Z', '2031-01-01T00:00:00+99:99', '2031-01-01T00:00:00+24:00', '2031-01-01T00:00:00-25:00',
+  '+275760-09-14T00:00:00Z', '275760-09-13T00:00:00Z', '2031-01-01t00:00:00z', '2031-01-01 00:00:00Z', '20310101T000000Z', '2031-W01-1', '2031-01-01',
+  'tomorrow', 'now', '1e12', '2031-01-01T00:00:00Z\u0000',
+);
+
+/**
  * Media types the JSON body parser does not read, so the route sees no body. (A charset parameter
  * on application/json is not among them: the body is always read as UTF-8, as RFC 8259 has it.)
  */
@@ -279,6 +290,9 @@ export function hostileRequests(route: Route, routes: readonly Route[], fixtures
           return valid(`character U+${char.charCodeAt(0).toString(16).padStart(4, '0')} in ${name}`, [400, 404], { body: JSON.stringify(body) });
         }),
     );
+    if ('startsAt' in baseline.body) {
+      kinds.push(impossibleDates.map((startsAt) => valid(`startsAt ${startsAt}`, [400], { body: JSON.stringify({ ...baseline.body, startsAt }) })));
+    }
     kinds.push(wrongContentType.map((type) => withHeaders(valid(`content-type ${type}`, [400]), { 'content-type': type })));
     // Bigger than the limit: refused before it is parsed.
     kinds.push(fc.integer({ min: maxBodyBytes + 1, max: maxBodyBytes * 8 }).map((size) => valid(`oversized body of ${size} bytes`, [413], { body: JSON.stringify({ ...baseline.body, padding: 'x'.repeat(size) }) })));
