@@ -6,6 +6,7 @@ import { HEADERS_TOO_LARGE, forgedTokens, hostileRequests, routeKey, unknownPath
 import { hostileFrames, hostileSocketTokens, outcomeLabel, playFrame } from './support/hostile-frames.js';
 import { startIsolatedStack } from './support/isolated-stack.js';
 import { LiveClient } from './support/live-client.js';
+import { rawRequests, sendRaw } from './support/raw-http.js';
 import type { Stack } from './support/stack.js';
 
 /**
@@ -110,6 +111,24 @@ describe('hostile HTTP requests', () => {
 
   it('unknown paths are 404 not_found and change nothing', async () => {
     await fc.assert(fc.asyncProperty(unknownPaths, refused), { seed: seed + 100, numRuns: runsPerRoute, endOnFailure: true });
+    await expectUnchanged();
+  });
+});
+
+describe('hostile bytes on the wire', () => {
+  it('path traversal, broken framing, smuggling, lying lengths and gzip bombs are 4xx and change nothing', async () => {
+    await stack.projectionCaughtUp();
+    before = await snapshotDatabases(stack.stores);
+    const port = Number(new URL(stack.baseUrl).port);
+    for (const raw of rawRequests(forged[0] ?? 'x', stack.cfg.MAX_BODY_BYTES)) {
+      sent.http += 1;
+      const answer = await sendRaw(port, raw.bytes);
+      const what = `${raw.what} → ${answer.status ?? 'no answer'} ${answer.body.slice(0, 200)}`;
+      expect(answer.settled, what).toBe(true);
+      expect(answer.status, what).toBeGreaterThanOrEqual(400);
+      expect(answer.status, what).toBeLessThan(500);
+      if (raw.answeredByApp) expect(JSON.parse(answer.body), what).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+    }
     await expectUnchanged();
   });
 });

@@ -256,7 +256,14 @@ export function hostileRequests(route: Route, routes: readonly Route[], fixtures
   // Any Authorization header is verified, on every route, public ones included.
   kinds.push(authorizations(forged).map((authorization) => withHeaders(valid('forged auth', [401]), { authorization })));
 
-  if (route.access !== 'public') kinds.push(fc.constant(valid('missing auth', [401], { headers: jsonBody ? { 'content-type': 'application/json' } : {} })));
+  if (route.access !== 'public') {
+    const noAuth: Record<string, string> = jsonBody ? { 'content-type': 'application/json' } : {};
+    kinds.push(fc.constant(valid('missing auth', [401], { headers: noAuth })));
+    // The same route spelled otherwise, hoping a check keyed on the exact path misses it.
+    const [pathOnly = path, query = ''] = path.split('?');
+    const variants = [pathOnly.toUpperCase(), `${pathOnly}/`, `/${pathOnly}`, pathOnly.replace('/api/', '/api//'), `${pathOnly};admin=true`, `${pathOnly}%20`, `${pathOnly}%00`, pathOnly.replace('/api/', '/Api/'), `${pathOnly}.json`];
+    kinds.push(fc.constantFrom(...variants).map((variant) => valid(`path ${variant}`, [401, 404, 405], { path: query ? `${variant}?${query}` : variant, headers: noAuth })));
+  }
 
   // Someone else, with a genuine token: other people's reservations, events and roles.
   const foreign = (['customer', 'otherCustomer', 'organizer', 'otherOrganizer', 'admin'] as const).filter((caller) => matrixRow.expected[caller] !== '2xx');
