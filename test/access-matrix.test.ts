@@ -26,6 +26,17 @@ async function send(call: Call, caller: Caller) {
 
 const statusClass = (status: number): string => (status >= 200 && status < 300 ? '2xx' : String(status));
 
+/** A success's body must be what the contract (api/contract/) says that route answers with that status. */
+function expectContractBody(row: MatrixRow, answer: { status: number; body: unknown }): void {
+  const route = stack.routes.find((candidate) => `${candidate.method.toUpperCase()} ${candidate.path}` === row.route);
+  const response = route?.responses[answer.status];
+  if (response === undefined) throw new Error(`${row.route} answered ${answer.status}, which its route does not declare`);
+  if (typeof response === 'object') {
+    const parsed = response.body.safeParse(answer.body);
+    expect(parsed.success, `${row.route} ${answer.status}: ${parsed.error?.message ?? ''}`).toBe(true);
+  }
+}
+
 const cellsOf = (wantState: (row: MatrixRow, caller: Caller) => boolean) =>
   accessMatrix.flatMap((row) => callers.filter((caller) => wantState(row, caller)).map((caller) => ({ row, caller, label: `${row.route} as ${caller} → ${row.expected[caller]}` })));
 
@@ -51,6 +62,8 @@ describe('refused calls and reads change nothing', () => {
     expect(statusClass(answer.status), `${call.method} ${call.path}: ${JSON.stringify(answer.body)}`).toBe(String(expected));
     if (expected !== '2xx') {
       expect(answer.body).toMatchObject({ error: expect.stringMatching(refusalCodes[expected]), message: expect.any(String) });
+    } else {
+      expectContractBody(row, answer);
     }
     expect(snapshotDifferences(before, await snapshotDatabases(stack.stores))).toEqual([]);
   });
@@ -65,6 +78,7 @@ describe('allowed calls that change state succeed, and do change it', () => {
     const before = await snapshotDatabases(stack.stores);
     const answer = await send(call, caller);
     expect(statusClass(answer.status), `${call.method} ${call.path}: ${JSON.stringify(answer.body)}`).toBe('2xx');
+    expectContractBody(row, answer);
     // The snapshot would see it: the refusals above are not equal by accident.
     expect(snapshotDifferences(before, await snapshotDatabases(stack.stores))).not.toEqual([]);
   });
