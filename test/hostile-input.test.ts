@@ -203,6 +203,25 @@ describe('after the onslaught', () => {
     expect(await stack.invariants()).toEqual([]);
   });
 
+  // Last, since it books: the snapshot checks are behind us.
+  it('a socket hears of its own user’s reservations only, whoever else subscribes to the event', async () => {
+    const [own, other, anonymous] = await Promise.all([
+      LiveClient.connect(stack.wsUrl, { token: fixtures.customer.token }),
+      LiveClient.connect(stack.wsUrl, { token: fixtures.otherCustomer.token }),
+      LiveClient.connect(stack.wsUrl),
+    ]);
+    const sockets = [own, other, anonymous];
+    for (const socket of sockets) socket.subscribe(fixtures.event.id);
+    await Promise.all(sockets.map((socket) => socket.next((message) => message.type === 'snapshot')));
+    const id = await fixtures.freshHold();
+    await own.next((message) => message.type === 'reservation' && message.id === id);
+    // Every socket has seen the seat taken: had the others been told of the reservation, they would be by now.
+    await Promise.all(sockets.map((socket) => socket.next((message) => message.type === 'seats' && (message.changes ?? []).some((change) => change.status === 'held'))));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const socket of [other, anonymous]) expect(socket.messages.filter((message) => message.type === 'reservation')).toEqual([]);
+    await Promise.all(sockets.map((socket) => socket.close()));
+  });
+
   it('sent at least 1,000 hostile requests and frames', () => {
     console.info(`hostile-input suite: ${sent.http} HTTP requests and ${sent.frames} WebSocket handshakes and frames, seed ${seed}`);
     expect(sent.http + sent.frames).toBeGreaterThanOrEqual(1_000);
