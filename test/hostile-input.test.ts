@@ -109,6 +109,23 @@ describe('hostile HTTP requests', () => {
     await expectUnchanged();
   });
 
+  it('the same, sixteen at a time across every route: no 5xx from contention (pools, hash queue, Temporal calls)', async () => {
+    await stack.projectionCaughtUp();
+    before = await snapshotDatabases(stack.stores);
+    const everyRoute = fc.oneof(...stack.routes.map((route) => hostileRequests(route, stack.routes, fixtures, forged, stack.cfg.MAX_BODY_BYTES)));
+    const requests = fc.sample(everyRoute, { seed: seed + 300, numRuns: runsPerRoute * 8 });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < requests.length) {
+          const request = requests[next++];
+          if (request) await refused(request);
+        }
+      }),
+    );
+    await expectUnchanged();
+  });
+
   it('unknown paths are 404 not_found and change nothing', async () => {
     await fc.assert(fc.asyncProperty(unknownPaths, refused), { seed: seed + 100, numRuns: runsPerRoute, endOnFailure: true });
     await expectUnchanged();
