@@ -1,3 +1,4 @@
+import { pollUntil } from '../../lib/poll.js';
 import type { Stack } from './stack.js';
 
 /** A logged-in account: its bearer token and id. */
@@ -61,8 +62,19 @@ export async function createAbuseFixtures(stack: Stack): Promise<AbuseFixtures> 
       customer.token,
     );
     const expected = paymentToken ? 'confirmed' : 'held';
-    if (result.status !== 201 || result.body.status !== expected) throw new Error(`booking failed: ${result.status} ${JSON.stringify(result.body)}`);
-    return result.body;
+    // A loaded machine may outlast the request's wait (202): follow the saga to its end.
+    const settled =
+      result.status === 202
+        ? await pollUntil(
+            async () => {
+              const polled = await http.get<{ id: string; status: string; tickets: { code: string }[] }>(`/api/reservations/${result.body.id}`, customer.token);
+              return polled.status === 200 && polled.body.status !== 'pending' ? polled : undefined;
+            },
+            { timeoutMs: 60_000, intervalMs: 100, what: `reservation ${result.body.id} to leave pending` },
+          )
+        : result;
+    if (settled.status >= 300 || settled.body.status !== expected) throw new Error(`booking failed: ${settled.status} ${JSON.stringify(settled.body)}`);
+    return settled.body;
   }
 
   async function freshConfirmed() {
