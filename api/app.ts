@@ -81,6 +81,19 @@ function recordMetrics(deps: AppDeps): Koa.Middleware<AppState> {
   };
 }
 
+/**
+ * What reaches Koa's 'error' event got past the error middleware: mostly a client that broke its
+ * own connection (a malformed chunked body, a reset). Into the one logger, not Koa's console.error.
+ */
+function logStrayError(deps: AppDeps): (error: Error & { code?: unknown }, ctx?: Koa.Context) => void {
+  return (error, ctx) => {
+    const byClient = typeof error.code === 'string' && (error.code.startsWith('HPE_') || ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(error.code));
+    const fields = { err: error, method: ctx?.method, path: ctx?.path };
+    if (byClient) deps.logger.debug(fields, 'the client broke the connection');
+    else deps.logger.error(fields, 'error outside the error middleware');
+  };
+}
+
 /** Builds the Koa app without listening, so tests can run it in-process on port 0. */
 export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly Route[] } {
   const app = new Koa<AppState>();
@@ -88,6 +101,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   // were told about, and then from the entries those proxies appended, not from what a client wrote.
   app.proxy = deps.config.TRUST_PROXY_HOPS > 0;
   app.maxIpsCount = deps.config.TRUST_PROXY_HOPS;
+  app.on('error', logStrayError(deps));
   const guards: RequestGuards = {
     limits: createRateLimits(deps.db, deps.config, deps.logger),
     passwords: new PasswordHasher(deps.config.PASSWORD_HASH_CONCURRENCY, deps.config.PASSWORD_HASH_QUEUE),

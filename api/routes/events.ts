@@ -10,6 +10,7 @@ import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors.js
 import { Failure } from '../../lib/failures.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
 import { route } from '../route.js';
+import { multiLineText, singleLineText } from './text.js';
 import { event as eventSchema, eventCancelling, eventList, salesStats as salesStatsSchema, seatMap as seatMapSchema } from '../contract/index.js';
 
 const seating = z.discriminatedUnion('type', [
@@ -22,9 +23,9 @@ const seating = z.discriminatedUnion('type', [
 ]);
 
 const eventFields = {
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(5000),
-  venue: z.string().trim().min(1).max(200),
+  name: singleLineText().trim().min(1).max(200),
+  description: multiLineText().max(5000),
+  venue: singleLineText().trim().min(1).max(200),
   startsAt: z.iso.datetime({ offset: true }),
   priceCents: z.int().min(0).max(10_000_000),
   currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, like EUR'),

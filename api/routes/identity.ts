@@ -7,6 +7,7 @@ import type { AppDeps, RequestGuards } from '../deps.js';
 import { hashPassword, type AuthUser } from '../auth.js';
 import { EmailTaken, InvalidCredentials, NotFound } from '../errors.js';
 import { route } from '../route.js';
+import { singleLineText } from './text.js';
 import { session, user as userSchema, userList, type User } from '../contract/index.js';
 
 const email = z.email().max(254).transform((value) => value.toLowerCase());
@@ -14,7 +15,7 @@ const email = z.email().max(254).transform((value) => value.toLowerCase());
 const registerBody = z.strictObject({
   email,
   password: z.string().min(8, 'Password must have at least 8 characters').max(200),
-  name: z.string().trim().min(1).max(100),
+  name: singleLineText().trim().min(1).max(100),
   role: z.enum(['customer', 'organizer']).default('customer'),
 });
 

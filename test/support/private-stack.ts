@@ -9,7 +9,7 @@ export interface PrivateStack extends Stack {
 }
 
 /** Every store's URL on `base`'s server: booking, payments and ticketing in databases of their own, as in the shared test setup. */
-function storeEnv(base: string): Record<string, string> {
+export function storeEnv(base: string): Record<string, string> {
   const at = (suffix: string, role: string) => {
     const url = new URL(base);
     url.pathname = `${url.pathname}${suffix}`;

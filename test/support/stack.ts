@@ -5,6 +5,7 @@ import { Client } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import type { Route } from '../../api/route.js';
 import { ReservationClient, temporalConnection } from '../../api/reservation-client.js';
 import { Tokens } from '../../api/auth.js';
 import { attachLiveFeed, type LiveFeed } from '../../api/live/live-feed.js';
@@ -44,6 +45,8 @@ export interface StackOptions {
 
 export interface Stack {
   cfg: Config;
+  /** Every route the API serves, with its request schemas (the hostile-input suite's oracle). */
+  routes: readonly Route[];
   http: HttpClient;
   baseUrl: string;
   /** The live seat map: ws://127.0.0.1:<port>/ws. */
@@ -112,7 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
-  const { app } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
+  const { app, routes } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -122,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     cfg,
+    routes,
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     liveFeed,

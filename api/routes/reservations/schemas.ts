@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { MAX_SEATS_PER_RESERVATION } from '../../../lib/seating.js';
+import { singleLineText } from '../text.js';
 
 /** Request schemas of the reservation routes; the TypeScript types come from them. */
-export const paymentToken = z.string().min(1).max(200);
+export const paymentToken = singleLineText().min(1).max(200);
 
 export const createReservationBody = z
   .strictObject({
