@@ -257,7 +257,8 @@ describe('notifications', () => {
   it('tell the customer of every reservation change once: confirmed, then cancelled; failed; expired', async () => {
     const customer = await stack.http.user('customer');
     const rival = await stack.http.user('customer');
-    const { id: eventId } = await eventStartingIn(3_600_000);
+    // Two hours ahead: the cancellation cut-off (CANCELLATION_CUTOFF_MS, 1 h) must not refuse the cancel.
+    const { id: eventId } = await eventStartingIn(2 * 3_600_000);
     const socket = await LiveClient.connect(stack.wsUrl, { token: customer.token });
     const rivalSocket = await LiveClient.connect(stack.wsUrl, { token: rival.token });
     sockets.push(socket, rivalSocket);
