@@ -11,7 +11,6 @@
  * BEST_AVAILABLE_CLAIM=event-lock runs A with the per-event lock instead of SKIP LOCKED rounds. The
  * machine is shared: compare A and B of one run, not figures across runs. See docs/performance.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,11 +19,12 @@ import { connectStoresAsOwner, storeSqls } from '../db/client.js';
 import { checkInvariants } from '../db/invariants.js';
 import { dropScratchDatabase } from '../db/migrate.js';
 import { countStranded, roomOf } from '../lib/best-available.js';
-import { defaultDatabaseUrl, loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { parseSeatId, seatId } from '../lib/seating.js';
 import { prepareDatabases } from '../scripts/prepare-databases.js';
 import { findTemporalCli, isTemporalUp, startDevServer } from '../scripts/temporal-cli.js';
 import { startBenchStack } from './ceiling/stack.js';
+import { benchScaffold } from './bench-scaffold.js';
 import { ApiClient } from './http-client.js';
 import { resolveOptions } from './options.js';
 import { createEvent, organizerAccount, provisionCustomers } from './setup.js';
@@ -47,29 +47,7 @@ const median = (values: readonly number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
-const folder = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-bench-best-available-'));
-const databaseUrl = (() => {
-  const url = new URL(defaultDatabaseUrl);
-  url.pathname = '/boxoffice_bench_best_available';
-  return url.toString();
-})();
-const cleanups: (() => Promise<void> | void)[] = [() => rmSync(folder, { recursive: true, force: true })];
-
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      log(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-const watchdog = setTimeout(() => {
-  log(`still running after ${WATCHDOG_MS / 60_000} min: stopping`);
-  void cleanUp().finally(() => process.exit(2));
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+const { folder, databaseUrl, cleanups, cleanUp } = benchScaffold('best-available', WATCHDOG_MS, log);
 
 /** B's seats: the parties laid row by row, front to back, so that no two ask for the same seat. */
 function tiling(): string[][] {
@@ -206,5 +184,4 @@ try {
   process.exitCode = await main();
 } finally {
   await cleanUp();
-  clearTimeout(watchdog);
 }

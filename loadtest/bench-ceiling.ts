@@ -9,18 +9,18 @@
  * Each figure follows an unmeasured warm-up (the first run after a start is always slower).
  * Prints figures; asserts only the invariants. See docs/performance.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { connectStoresAsOwner, storeSqls } from '../db/client.js';
 import { dropScratchDatabase } from '../db/migrate.js';
-import { defaultDatabaseUrl, loadConfig } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { prepareDatabases } from '../scripts/prepare-databases.js';
 import { findTemporalCli, isTemporalUp, startDevServer } from '../scripts/temporal-cli.js';
 import { clockTicks, groupCpuMs, machineCpu, snapshot, type CpuSnapshot, type Group } from './ceiling/cpu.js';
 import { measureDirect } from './ceiling/direct-booking.js';
 import { startBenchStack } from './ceiling/stack.js';
+import { benchScaffold } from './bench-scaffold.js';
 import { measureShapes } from './ceiling/temporal-shapes.js';
 import { resolveOptions } from './options.js';
 import { exitCodeOf } from './result.js';
@@ -36,30 +36,7 @@ const WATCHDOG_MS = 15 * 60_000;
 
 const log = (line: string) => console.error(`[bench:ceiling] ${line}`);
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const folder = mkdtempSync(path.join(os.tmpdir(), 'boxoffice-bench-ceiling-'));
-const databaseUrl = (() => {
-  const url = new URL(defaultDatabaseUrl);
-  url.pathname = '/boxoffice_bench_ceiling';
-  return url.toString();
-})();
-const cleanups: (() => Promise<void> | void)[] = [() => rmSync(folder, { recursive: true, force: true })];
-
-async function cleanUp(): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      log(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-
-const watchdog = setTimeout(() => {
-  log(`still running after ${WATCHDOG_MS / 60_000} min: stopping`);
-  void cleanUp().finally(() => process.exit(2));
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+const { folder, databaseUrl, cleanups, cleanUp } = benchScaffold('ceiling', WATCHDOG_MS, log);
 
 async function main(): Promise<number> {
   const cli = findTemporalCli(log);
@@ -125,5 +102,4 @@ try {
   process.exitCode = await main();
 } finally {
   await cleanUp();
-  clearTimeout(watchdog);
 }
