@@ -97,7 +97,9 @@ describe('terminal client in a pseudo-terminal', () => {
 
     // Filter down to this file's event, open it, wait for the live map.
     press('/');
+    await waitForScreen('the filter prompt', (current) => current.includes('Filter: _'));
     type(eventName);
+    await waitForScreen('the filter typed', (current) => current.includes(`Filter: ${eventName}_`));
     press('Enter');
     // Filtering must have ended before the next Enter: two keys read in one chunk reach ink as one input.
     text = await waitForScreen('the filtered list', (current) => current.includes(`> ${eventName}`) && current.includes('(/ to change)'));
