@@ -53,15 +53,6 @@ async function startProjectionProcess(): Promise<RunningProjection & { kill(): P
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // It logs 'projection running' once its loop has started.
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('projection running')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`projection process exited early (${code}): ${output}`)));
-  });
   const handle = {
     async kill() {
       running.delete(handle);
@@ -74,7 +65,18 @@ async function startProjectionProcess(): Promise<RunningProjection & { kill(): P
       await exited;
     },
   };
+  // Known to the clean-up before it has started: a start that never finishes (Postgres refusing
+  // connections) must not leave the process running after the test gives up.
   running.add(handle);
+  // It logs 'projection running' once its loop has started.
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('projection running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`projection process exited early (${code}): ${output}`)));
+  });
   return handle;
 }
 
