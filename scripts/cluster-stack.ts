@@ -7,11 +7,11 @@ import { clusterLayout as layout, frontendAddress } from './cluster/layout.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './cluster/round-robin-proxy.js';
 import { CONFIG_ENV, writeClusterConfigs } from './cluster/temporal-config.js';
 import { prepareTemporalDatabases } from './cluster/temporal-databases.js';
-import { binaryService, ensureNamespace, httpReady, temporalReady } from './cluster/temporal-services.js';
+import { binaryService, ensureNamespace, temporalReady } from './cluster/temporal-services.js';
 import { demoAccounts, seed } from './demo-data.js';
 import { prepareDatabases } from './prepare-databases.js';
 import { defaultRestartPolicy } from './restart-policy.js';
-import { nodeService } from './supervised-processes.js';
+import { httpReady, nodeService } from './supervised-processes.js';
 import { Supervisor } from './supervisor.js';
 import { findTemporalCli } from './temporal-cli.js';
 

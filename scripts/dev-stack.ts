@@ -5,10 +5,9 @@ import { connectAsOwner } from '../db/client.js';
 import { prepareDatabases } from './prepare-databases.js';
 import { demoAccounts, seed } from './demo-data.js';
 import { findTemporalCli } from './temporal-cli.js';
-import { pollUntil } from '../lib/poll.js';
 import { defaultRestartPolicy } from './restart-policy.js';
 import { Supervisor } from './supervisor.js';
-import { nodeService, temporalService } from './supervised-processes.js';
+import { httpReady, nodeService, temporalService } from './supervised-processes.js';
 
 /**
  * `npm start`: the whole stack on one machine. Temporal dev server (persistent SQLite under .data/),
@@ -38,19 +37,6 @@ function startProcess(name: string, script: string): Promise<void> {
       cwd: root,
       env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' },
     }),
-  );
-}
-
-async function waitForReady(url: string, timeoutMs: number): Promise<void> {
-  await pollUntil(
-    async () => {
-      try {
-        return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok || undefined;
-      } catch {
-        return undefined; // not up yet
-      }
-    },
-    { timeoutMs, intervalMs: 300, what: `${url} to answer 200` },
   );
 }
 
@@ -95,7 +81,7 @@ try {
   await startProcess('projection', 'worker/projection.js');
   await startProcess('api', 'api/main.js');
   const api = `http://localhost:${cfg.PORT}`;
-  await waitForReady(`${api}/readyz`, 60_000);
+  await httpReady(`${api}/readyz`)();
 
   console.log(`
   Boxoffice is ready.

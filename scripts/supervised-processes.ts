@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { pollUntil } from '../lib/poll.js';
 import type { ExitReason } from './restart-policy.js';
 import type { Running, Service } from './supervisor.js';
 import { startDevServer, type DevServerOptions } from './temporal-cli.js';
@@ -71,5 +72,21 @@ export function temporalService(options: DevServerOptions, name = 'temporal'): S
       if (!server.startedHere || !server.exited) return undefined;
       return { pid: server.pid, exited: server.exited, stop: () => server.stop() };
     },
+  };
+}
+
+/** Readiness by HTTP: `url` answers 200 (an API's /readyz, the Web UI). */
+export function httpReady(url: string, timeoutMs = 60_000): () => Promise<void> {
+  return async () => {
+    await pollUntil(
+      async () => {
+        try {
+          return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok || undefined;
+        } catch {
+          return undefined; // not up yet
+        }
+      },
+      { timeoutMs, intervalMs: 300, what: `${url} to answer 200` },
+    );
   };
 }

@@ -67,20 +67,6 @@ export function temporalReady(cli: string, address: string, timeoutMs = 120_000)
   };
 }
 
-export function httpReady(url: string, timeoutMs = 60_000): () => Promise<void> {
-  return async () => {
-    await pollUntil(
-      async () => {
-        try {
-          return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok || undefined;
-        } catch {
-          return undefined; // not up yet
-        }
-      },
-      { timeoutMs, intervalMs: 300, what: `${url} to answer 200` },
-    );
-  };
-}
 
 function cliRun(cli: string, address: string, args: string[]): { ok: boolean; out: string } {
   const result = spawnSync(cli, [...args, '--address', address, '--command-timeout', '20s'], { encoding: 'utf8' });
