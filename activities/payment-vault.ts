@@ -12,8 +12,10 @@ import { vaultReferenceOf } from '../lib/payment-tokens.js';
 export async function redeemPaymentToken(tx: postgres.TransactionSql, reservationId: string, paymentToken: string): Promise<string> {
   const reference = vaultReferenceOf(paymentToken);
   if (reference === undefined) return paymentToken;
-  const [deposit] = await tx<{ token: string }[]>`SELECT token FROM payments.payment_tokens WHERE reference = ${reference}::uuid AND reservation_id = ${reservationId}`;
+  // One statement: every deposit of the reservation goes, and the one asked for is read on its way
+  // out (a failure below rolls the delete back with the transaction).
+  const removed = await tx<{ reference: string; token: string }[]>`DELETE FROM payments.payment_tokens WHERE reservation_id = ${reservationId} RETURNING reference::text, token`;
+  const deposit = removed.find((row) => row.reference === reference);
   if (!deposit) throw ApplicationFailure.create({ type: Failure.PaymentDeclined, message: 'The payment token is no longer on file; pay again', nonRetryable: true });
-  await tx`DELETE FROM payments.payment_tokens WHERE reservation_id = ${reservationId}`;
   return deposit.token;
 }

@@ -3,9 +3,10 @@ import type postgres from 'postgres';
 import { Failure } from '../lib/failures.js';
 import { isClosed, openStatuses, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
 import { appendOutbox, type SeatChange } from './booking/outbox.js';
-import { lockReservation, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
-import { enforceHoldCaps, lockCustomer, type HoldCaps } from './booking/hold-caps.js';
-import { claimSeats, ensureInventory, eventNotOnSale, hasStarted, SeatsTaken, type BestAvailableClaim } from './booking/seat-claims.js';
+import { lockReservation, lockReservationOnly, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
+import { enforceHoldCaps, type HoldCaps } from './booking/hold-caps.js';
+import { inventoryClosed, lockReservationAndCustomer, readHoldState } from './booking/hold-state.js';
+import { claimSeats, eventNotOnSale, SeatsTaken, type BestAvailableClaim } from './booking/seat-claims.js';
 
 export interface HoldResult {
   seatIds: string[];
@@ -29,20 +30,17 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
       const expiresAt = request.paymentToken ? undefined : new Date(Date.now() + request.holdTtlMs);
       try {
         return await sql.begin(async (tx) => {
-          const current = await lockReservation(tx, request.reservationId);
-          if (current && isClosed(current)) {
-            throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${current}`, nonRetryable: true });
+          await lockReservationAndCustomer(tx, request.reservationId, request.customerId);
+          const state = await readHoldState(tx, request);
+          if (state.status && isClosed(state.status)) {
+            throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${state.status}`, nonRetryable: true });
           }
-          await ensureInventory(tx, request);
-          const [inventory] = await tx<{ closed: boolean }[]>`SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE`;
-          const already = await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`;
-          if (already.length > 0) return { seatIds: already.map((row) => row.seat_id) };
-          if (inventory?.closed || (await hasStarted(tx, request))) throw eventNotOnSale();
-          await lockCustomer(tx, request.customerId);
+          if (state.already.length > 0) return { seatIds: state.already };
+          if ((state.closed ?? (await inventoryClosed(tx, request.eventId))) || state.started) throw eventNotOnSale();
           const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held', options.bestAvailableClaim);
-          await enforceHoldCaps(tx, request, caps);
-          await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) });
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs });
+          enforceHoldCaps(request, state.open, caps);
+          const seats = { changes: claimed.map((id): SeatChange => ({ id, status: 'held' })), lockWaitMs };
+          await recordReservation(tx, request, { status: request.paymentToken ? 'pending' : 'held', seatIds: claimed, ...(expiresAt ? { expiresAt } : {}) }, true, seats);
           return { seatIds: claimed, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) };
         });
       } catch (error) {
@@ -54,15 +52,19 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
     /** Held seats become sold and the reservation confirmed. Idempotent. */
     async confirmSeats(request: ReservationRecord): Promise<void> {
       await sql.begin(async (tx) => {
-        await lockReservation(tx, request.reservationId);
-        const sold = await tx<{ seat_id: string }[]>`
-          UPDATE booking.seats SET status = 'sold', updated_at = now()
-          WHERE reservation_id = ${request.reservationId} AND status = 'held' RETURNING seat_id`;
-        if (sold.length > 0) {
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: sold.map((row): SeatChange => ({ id: row.seat_id, status: 'sold' })) });
-        }
-        const seatIds = (await tx<{ seat_id: string }[]>`SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position`).map((row) => row.seat_id);
-        await recordReservation(tx, request, { status: 'confirmed', seatIds });
+        await lockReservationOnly(tx, request.reservationId);
+        // Every seat of the reservation in position order, and which of them this statement sold (the
+        // outer SELECT reads the snapshot before the UPDATE; the UPDATE does not move a seat's reservation).
+        const seats = await tx<{ seat_id: string; sold: boolean }[]>`
+          WITH sold AS (
+            UPDATE booking.seats SET status = 'sold', updated_at = now()
+            WHERE reservation_id = ${request.reservationId} AND status = 'held' RETURNING event_id, seat_id
+          )
+          SELECT s.seat_id, sold.seat_id IS NOT NULL AS sold
+          FROM booking.seats s LEFT JOIN sold ON sold.event_id = s.event_id AND sold.seat_id = s.seat_id
+          WHERE s.reservation_id = ${request.reservationId} ORDER BY s.position`;
+        const changes = seats.filter((row) => row.sold).map((row): SeatChange => ({ id: row.seat_id, status: 'sold' }));
+        await recordReservation(tx, request, { status: 'confirmed', seatIds: seats.map((row) => row.seat_id) }, true, { changes });
       });
     },
 

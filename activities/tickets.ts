@@ -17,19 +17,22 @@ const notCancellable = (message: string) => ApplicationFailure.create({ type: Fa
 /** Ticketing activities: the ticketing schema only, through the ticketing role. */
 export function createTicketActivities(sql: postgres.Sql) {
   return {
-    /** One ticket per seat or unit; a retry returns the tickets already issued. */
+    /** One ticket per seat or unit; a retry returns the tickets already issued. One statement, so atomic without a transaction. */
     async issueTickets(input: { reservationId: string; eventId: string; seatIds: string[] }): Promise<Ticket[]> {
-      return sql.begin(async (tx) => {
-        for (const seat of input.seatIds) {
-          await tx`
-            INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id)
-            VALUES (${newTicketCode()}, ${input.reservationId}, ${input.eventId}, ${seat})
-            ON CONFLICT ON CONSTRAINT tickets_one_per_seat DO NOTHING`;
-        }
-        const rows = await tx<{ code: string; seat_id: string }[]>`
-          SELECT code, seat_id FROM ticketing.tickets WHERE reservation_id = ${input.reservationId} AND status <> 'void' ORDER BY seat_id`;
-        return rows.map((row) => ({ code: row.code, seat: row.seat_id }));
-      });
+      // The second SELECT reads the snapshot before this statement's inserts: the tickets an earlier
+      // attempt issued, which are exactly the seats whose insert conflicted here.
+      const rows = await sql<{ code: string; seat_id: string }[]>`
+        WITH issued AS (
+          INSERT INTO ticketing.tickets (code, reservation_id, event_id, seat_id)
+          SELECT code, ${input.reservationId}, ${input.eventId}, seat FROM unnest(${input.seatIds.map(() => newTicketCode())}::text[], ${input.seatIds}::text[]) AS t(code, seat)
+          ON CONFLICT ON CONSTRAINT tickets_one_per_seat DO NOTHING
+          RETURNING code, seat_id
+        )
+        SELECT code, seat_id FROM issued
+        UNION ALL
+        SELECT code, seat_id FROM ticketing.tickets WHERE reservation_id = ${input.reservationId} AND status <> 'void'
+        ORDER BY seat_id`;
+      return rows.map((row) => ({ code: row.code, seat: row.seat_id }));
     },
 
     /**

@@ -21,6 +21,8 @@ export interface ConnectOptions {
   store?: Store;
   /** The configuration to take the URL from (default: the process's). */
   cfg?: Config;
+  /** Sees every statement the pool sends (tests count SQL per step). */
+  onQuery?: QueryObserver;
 }
 
 /** Called with the text of every statement sent: how tests and benchmarks count SQL per request. */
@@ -52,7 +54,7 @@ function open(url: string, max: number, onQuery?: QueryObserver, name = 'boxoffi
 
 /** A connection pool as the service's own role, which can reach its own schema only. */
 export function connectAs(service: ServiceName, options: ConnectOptions = {}): DatabaseHandle {
-  return open(options.url ?? serviceDatabaseUrl(service, options.cfg ?? config(), options.store), options.max ?? 10);
+  return open(options.url ?? serviceDatabaseUrl(service, options.cfg ?? config(), options.store), options.max ?? 10, options.onQuery);
 }
 
 /** The owner connection (to the shared database, or `store`'s): migrations, seeding, verification and tests. */

@@ -46,16 +46,24 @@ async function claimReservedSeats(tx: Tx, request: ReservationRequest, as: Claim
 async function claimGeneralAdmission(tx: Tx, request: ReservationRequest, as: ClaimedStatus = 'held'): Promise<string[]> {
   // Start at a random position: everyone racing for the lowest free unit is the slowest pattern.
   const start = 1 + Math.floor(Math.random() * request.capacity);
-  const pick = (from: number, to: number, limit: number) => tx<{ seat_id: string }[]>`
-    UPDATE booking.seats SET status = ${as}, reservation_id = ${request.reservationId}, updated_at = now()
-    WHERE (event_id, seat_id) IN (
+  // One statement: from the start to the end, then around from the first position. The LIMIT over
+  // both pulls from the second range (and locks there) only when the first ran short.
+  const claimed = await tx<{ seat_id: string }[]>`
+    WITH onward AS (
       SELECT event_id, seat_id FROM booking.seats
-      WHERE event_id = ${request.eventId} AND status = 'available' AND position >= ${from} AND position < ${to}
-      ORDER BY position LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      WHERE event_id = ${request.eventId} AND status = 'available' AND position >= ${start}
+      ORDER BY position LIMIT ${request.quantity} FOR UPDATE SKIP LOCKED
+    ), around AS (
+      SELECT event_id, seat_id FROM booking.seats
+      WHERE event_id = ${request.eventId} AND status = 'available' AND position < ${start}
+      ORDER BY position LIMIT ${request.quantity} FOR UPDATE SKIP LOCKED
+    ), picked AS (
+      SELECT event_id, seat_id FROM onward UNION ALL SELECT event_id, seat_id FROM around LIMIT ${request.quantity}
+    )
+    UPDATE booking.seats SET status = ${as}, reservation_id = ${request.reservationId}, updated_at = now()
+    WHERE (event_id, seat_id) IN (SELECT event_id, seat_id FROM picked)
     RETURNING seat_id`;
-  const first = await pick(start, request.capacity + 1, request.quantity);
-  const rest = first.length < request.quantity ? await pick(1, start, request.quantity - first.length) : [];
-  return [...first, ...rest].map((row) => row.seat_id);
+  return claimed.map((row) => row.seat_id);
 }
 
 /** How best available claims its pick: BEST_AVAILABLE_CLAIM in lib/config.ts. */
