@@ -152,7 +152,7 @@ export class ReservationClient {
     const operation = new WithStartWorkflowOperation<typeof reservation>(workflowType, {
       workflowId,
       taskQueue: this.cfg.TASK_QUEUE,
-      args: [request],
+      args: [{ ...request, seatIdsWithStatus: true }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       // A closed reservation is never started again under the same id: the key stays spent.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

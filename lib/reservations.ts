@@ -61,6 +61,13 @@ export interface ReservationRequest extends ReservationRecord {
   startsAt?: string;
   /** Hash of the HTTP request, so a reused Idempotency-Key with another body is recognized. */
   requestHash: string;
+  /**
+   * Seats the seat-lock chooses go into the search attributes with the next status, in one upsert
+   * (docs/performance.md, lever 2b). Set by the API since; absent in workflows started before,
+   * which list them right after the hold, as their histories recorded. A flag of the input rather
+   * than patched(): the SDK upserts a search attribute (TemporalChangeVersion) for every patch.
+   */
+  seatIdsWithStatus?: true;
 }
 
 export interface Ticket {

@@ -95,6 +95,15 @@ const workers = Promise.all([normal.worker.run(), failing.worker.run()]);
 try {
   await scenario('confirmed', () => startReservation(request()));
   await scenario('general-admission', () => startReservation(request({ seating: 'general', seatIds: [], quantity: 3, capacity: 50, rows: undefined, seatsPerRow: undefined })));
+  // Since seatIdsWithStatus the units go into the search attributes with the status; 'general-admission'
+  // stays as recorded before (it must still replay).
+  await scenario('general-admission-one-upsert', () => startReservation(request({ seating: 'general', seatIds: [], quantity: 3, capacity: 50, rows: undefined, seatsPerRow: undefined, seatIdsWithStatus: true })));
+  await scenario('general-admission-hold-then-pay', async () => {
+    const handle = await startReservation(request({ seating: 'general', seatIds: [], quantity: 2, capacity: 50, rows: undefined, seatsPerRow: undefined, paymentToken: undefined, seatIdsWithStatus: true }));
+    await handle.executeUpdate(settledUpdate);
+    await handle.executeUpdate(payUpdate, { args: [{ paymentToken: 'tok_visa' }] });
+    return handle;
+  });
   await scenario('payment-declined', () => startReservation(request({ paymentToken: 'tok_declined' })));
   await scenario('payment-flaky', () => startReservation(request({ paymentToken: 'tok_flaky' })));
   const contested = request();

@@ -31,6 +31,8 @@ describe('workflow replay', () => {
         'event-reminders-cancelled',
         'event-reminders-moved',
         'general-admission',
+        'general-admission-hold-then-pay',
+        'general-admission-one-upsert',
         'hold-cancelled',
         'hold-expired',
         'hold-then-pay',

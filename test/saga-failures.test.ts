@@ -99,6 +99,30 @@ describe('holds that expire', () => {
       )
       .toEqual([{ id: booked.body.workflowId, status: ['confirmed'], seats: ['A-3', 'A-4'], customer: [customer.id] }]);
   });
+
+  it('lists the units the seat-lock chose with the status, in one search-attribute upsert a paid booking', async () => {
+    const organizer = await stack.http.user('organizer');
+    const customer = await stack.http.user('customer');
+    const eventId = await stack.http.event(organizer.token, { type: 'general', capacity: 20 });
+    touched.push({ stack, eventId });
+    const paid = await stack.http.post<Reservation>('/api/reservations', { eventId, quantity: 2, paymentToken: 'tok_visa' }, customer.token);
+    expect(paid.status).toBe(201);
+    const held = await stack.http.post<Reservation>('/api/reservations', { eventId, quantity: 1 }, customer.token);
+    expect(held.status).toBe(201);
+    expect(held.body.status).toBe('held');
+    const listed = async (query: string) => {
+      const found: { id: string; seats: unknown }[] = [];
+      for await (const execution of stack.temporal.workflow.list({ query: `EventId="${eventId}" AND ${query}` })) found.push({ id: execution.workflowId, seats: execution.searchAttributes.SeatIds });
+      return found;
+    };
+    const unitsOf = (reservation: Reservation) => reservation.units ?? [];
+    await expect.poll(() => listed('ReservationStatus="confirmed"'), { timeout: 10_000 }).toEqual([{ id: paid.body.workflowId, seats: unitsOf(paid.body) }]);
+    await expect.poll(() => listed('ReservationStatus="held"'), { timeout: 10_000 }).toEqual([{ id: held.body.workflowId, seats: unitsOf(held.body) }]);
+    const history = await stack.temporal.workflow.getHandle(paid.body.workflowId).fetchHistory();
+    const upserts = (history.events ?? []).filter((event) => event.upsertWorkflowSearchAttributesEventAttributes);
+    expect(upserts).toHaveLength(1);
+    await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, customer.token);
+  });
 });
 
 describe('answers that do not wait for the saga', () => {

@@ -59,9 +59,12 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     cancelRequested = true;
   });
 
+  // Seats the seat-lock chose, not yet in the search attributes: written with the next status.
+  let unlistedSeatIds: string[] | undefined;
   function setStatus(status: ReservationStatus): void {
     state.status = status;
-    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
+    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }, ...(unlistedSeatIds ? [{ key: SeatIdsKey, value: unlistedSeatIds }] : [])]);
+    unlistedSeatIds = undefined;
   }
 
   // Once the seats are held, an ending other than confirmed undoes every later step, whether or not
@@ -93,7 +96,13 @@ export async function reservation(request: ReservationRequest): Promise<Reservat
     seatsHeld = true;
     // Seats the seat-lock chose (general admission's units, best available) are known only now; a
     // request that named its seats carried them from the start, so its histories are unchanged.
-    if (request.seating === 'general' || request.bestAvailable === true) upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
+    // Since seatIdsWithStatus, they go with the next status (held, or the end): each upsert is a
+    // history event and a visibility write, and a booking that pays at once reaches its status in
+    // the same workflow task. Workflows started before upsert them here.
+    if (request.seating === 'general' || request.bestAvailable === true) {
+      if (request.seatIdsWithStatus) unlistedSeatIds = hold.seatIds;
+      else upsertSearchAttributes([{ key: SeatIdsKey, value: hold.seatIds }]);
+    }
 
     if (request.paymentToken === undefined && paymentToken === undefined) {
       state.expiresAt = hold.expiresAt;
