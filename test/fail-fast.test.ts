@@ -3,8 +3,9 @@ import type { Reservation, ReservationError } from '../api/contract/index.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
- * A lost race for a seat costs a read of the read model, not a workflow (api/routes/reservations/
- * fail-fast.ts); the workflow's seat-lock stays the authority for every seat the read model shows free.
+ * A lost race for a seat costs a read, not a workflow (api/routes/reservations/fail-fast.ts): named
+ * seats are checked against the booking store's reservations, general admission against the read
+ * model's counts; the workflow's seat-lock stays the authority for every seat shown free.
  */
 let stack: Stack;
 let organizer: { token: string };
@@ -35,7 +36,7 @@ const reservationRows = async (customerId: string, eventId: string) =>
   (await stack.stores.booking.sql<{ id: string }[]>`SELECT id FROM booking.reservations WHERE customer_id = ${customerId} AND event_id = ${eventId}`).length;
 
 describe('failing fast on seats already taken', () => {
-  it('a seat the read model shows sold is refused with 409 and its seats, and no workflow starts', async () => {
+  it('a seat already sold is refused with 409 and its seats, and no workflow starts', async () => {
     const eventId = await newEvent();
     expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1', 'A-2'], paymentToken: 'tok_visa' }, winner.token)).status).toBe(201);
     await stack.projectionCaughtUp();
@@ -70,22 +71,42 @@ describe('failing fast on seats already taken', () => {
 });
 
 describe('the seat-lock stays the authority', () => {
-  it('a seat taken but still free in the read model is tried by the workflow, which refuses it', async () => {
+  it('a seat taken that no reservation shows yet is tried by the workflow, which refuses it', async () => {
     const eventId = await newEvent();
-    expect((await stack.http.post('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_visa' }, winner.token)).status).toBe(201);
+    const first = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_visa' }, winner.token);
+    expect(first.status).toBe(201);
     await stack.projectionCaughtUp();
-    // The read model lags: it has not heard of the sale yet.
-    const lagging = await stack.owner.sql`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = 'C-1' RETURNING seat_id, status, reservation_id`;
-    expect(lagging).toHaveLength(1);
+    // The check reads reservations; the seat-lock reads the seat. Take C-2 behind the check's back
+    // (as a hold committing just after the check would), so only the seat-lock can see it.
+    const taken = await stack.stores.booking.sql`UPDATE booking.seats SET status = 'held', reservation_id = ${first.body.id} WHERE event_id = ${eventId} AND seat_id = 'C-2' AND status = 'available' RETURNING seat_id`;
+    expect(taken).toHaveLength(1);
     try {
-      const refused = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_visa' }, loser.token);
+      const refused = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['C-2'], paymentToken: 'tok_visa' }, loser.token);
       expect(refused.status).toBe(409);
-      expect(refused.body).toMatchObject({ error: 'seats_unavailable', details: { seats: ['C-1'], reservation: { status: 'failed' } } });
+      expect(refused.body).toMatchObject({ error: 'seats_unavailable', details: { seats: ['C-2'], reservation: { status: 'failed' } } });
       const rows = await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.reservations WHERE customer_id = ${loser.id} AND event_id = ${eventId}`;
       expect(rows.map((row) => row.status)).toEqual(['failed']);
     } finally {
-      const [seat] = lagging;
-      await stack.owner.sql`INSERT INTO readmodel.seat_states (event_id, seat_id, status, reservation_id) VALUES (${eventId}, 'C-1', ${seat?.status ?? 'sold'}, ${seat?.reservation_id ?? null})`;
+      await stack.stores.booking.sql`UPDATE booking.seats SET status = 'available', reservation_id = NULL WHERE event_id = ${eventId} AND seat_id = 'C-2'`;
+    }
+  });
+
+  it('a hold is refused from the booking store the moment it commits, before the read model shows it', async () => {
+    const eventId = await newEvent();
+    const held = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['B-3', 'B-4'] }, winner.token);
+    expect(held.status).toBe(201);
+    // The read model has not heard of the hold (as while the projection lags).
+    await stack.projectionCaughtUp();
+    await stack.owner.sql`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id IN ('B-3', 'B-4')`;
+    try {
+      const refused = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['B-4', 'B-5'], paymentToken: 'tok_visa' }, loser.token);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ error: 'seats_unavailable', details: { seats: ['B-4'] } });
+      expect(refused.body.details).not.toHaveProperty('reservation');
+      expect(await reservationRows(loser.id, eventId)).toBe(0);
+    } finally {
+      // The release reports both seats again: the projection makes the read model whole.
+      expect((await stack.http.post(`/api/reservations/${held.body.id}/cancel`, {}, winner.token)).status).toBe(200);
     }
   });
 });

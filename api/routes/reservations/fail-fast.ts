@@ -1,28 +1,26 @@
-import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
-import { eventAvailability, seatStates } from '../../../db/schema/readmodel.js';
+import { eventAvailability } from '../../../db/schema/readmodel.js';
 import { Failure, failures } from '../../../lib/failures.js';
 import { DomainError } from '../../errors.js';
 import type { ReservationQueries } from './queries.js';
 
 /**
- * A lost race for a seat should cost a read, not a workflow: seats the read model already shows
- * held or sold by another reservation are refused here, before anything starts. The workflow's
- * seat-lock stays the authority: a seat the read model still shows free is always tried, so the
- * read model's lag can only cost a refusal of a seat released a moment ago, never a double sale.
+ * A lost race for a seat should cost a read, not a workflow: seats another reservation already has
+ * pending, held or sold in the booking store (written by the seat-lock's own transaction, so a hold
+ * shows the moment it commits; the read model would show it only after the projection) are refused
+ * here, before anything starts. The workflow's seat-lock stays the authority: a seat shown free is
+ * always tried, so a refusal can only come from a seat released a moment after the read, never a
+ * double sale.
  */
-export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId'>) {
+export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' | 'seatsTakenByOthers'>) {
   /** A repeated Idempotency-Key must get its reservation's own answer, whatever the seats show now. */
   const alreadyStarted = async (reservationId: string): Promise<boolean> => (await queries.byId(reservationId)) !== undefined;
 
   return {
     async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<void> {
-      const taken = await db
-        .select({ seatId: seatStates.seatId })
-        .from(seatStates)
-        .where(and(eq(seatStates.eventId, input.eventId), inArray(seatStates.seatId, input.seatIds), ne(seatStates.status, 'available'), or(isNull(seatStates.reservationId), ne(seatStates.reservationId, input.reservationId))));
-      if (taken.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return;
-      const seats = input.seatIds.filter((id) => taken.some((seat) => seat.seatId === id));
+      const seats = await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId);
+      if (seats.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return;
       throw new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
     },
 

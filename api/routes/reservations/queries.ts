@@ -1,9 +1,9 @@
-import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, arrayOverlaps, desc, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
 import { reservations } from '../../../db/schema/booking.js';
 import { events } from '../../../db/schema/catalog.js';
 import { tickets } from '../../../db/schema/ticketing.js';
-import type { ReservationRecord, ReservationStatus, Ticket } from '../../../lib/reservations.js';
+import { openStatuses, type ReservationRecord, type ReservationStatus, type Ticket } from '../../../lib/reservations.js';
 import type { ReservationRow } from './presenters.js';
 
 /**
@@ -29,6 +29,20 @@ export function reservationQueries(db: Database, stores: { booking: Database; ti
     async byId(id: string): Promise<ReservationRow | undefined> {
       const [row] = await stores.booking.select().from(reservations).where(eq(reservations.id, id));
       return row;
+    },
+
+    /**
+     * Which of `seatIds` another reservation of the event has pending, held or sold, as the booking
+     * store says: its row is written in the seat-lock's own transaction, so a hold shows here the
+     * moment it commits, where the read model shows it only once the projection has applied it.
+     */
+    async seatsTakenByOthers(eventId: string, seatIds: string[], reservationId: string): Promise<string[]> {
+      const rows = await stores.booking
+        .select({ seatIds: reservations.seatIds })
+        .from(reservations)
+        .where(and(eq(reservations.eventId, eventId), inArray(reservations.status, [...openStatuses]), arrayOverlaps(reservations.seatIds, seatIds), ne(reservations.id, reservationId)));
+      const taken = new Set(rows.flatMap((row) => row.seatIds));
+      return seatIds.filter((id) => taken.has(id));
     },
 
     async eventFacts(eventId: string): Promise<{ organizerId: string; seatingType: 'reserved' | 'general' } | undefined> {
