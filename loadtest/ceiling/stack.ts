@@ -21,6 +21,26 @@ export interface BenchStack {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const scripts: Record<StackProcess, string> = { api: 'api/main.ts', worker: 'worker/main.ts', projection: 'worker/projection.ts' };
 
+/**
+ * How the children run: from the sources under tsx (the default, as the rows of docs/performance.md
+ * were measured), or the compiled files of `npm run build` as `npm start` runs them, with or without
+ * `--enable-source-maps` (BENCH_STACK=tsx | dist | dist-source-maps).
+ */
+function nodeArgs(name: StackProcess): string[] {
+  // BENCH_CPU_PROF_DIR: each child (and each of its threads) writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR, name)}`] : [];
+  return [...profile, ...runtimeArgs(name)];
+}
+
+function runtimeArgs(name: StackProcess): string[] {
+  const stack = process.env.BENCH_STACK ?? 'tsx';
+  const compiled = path.join(root, 'dist', scripts[name].replace(/\.ts$/, '.js'));
+  if (stack === 'dist') return [compiled];
+  if (stack === 'dist-source-maps') return ['--enable-source-maps', compiled];
+  if (stack === 'tsx') return ['--import', 'tsx', path.join(root, scripts[name])];
+  throw new Error(`BENCH_STACK=${stack}: expected tsx, dist or dist-source-maps`);
+}
+
 export async function startBenchStack(env: Record<string, string>, port: number, logFile: string): Promise<BenchStack> {
   const logs = createWriteStream(logFile, { flags: 'a' });
   const children = new Map<StackProcess, ChildProcess>();
@@ -40,7 +60,7 @@ export async function startBenchStack(env: Record<string, string>, port: number,
     logs.end();
   };
   for (const name of Object.keys(scripts) as StackProcess[]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, scripts[name])], {
+    const child = spawn(process.execPath, nodeArgs(name), {
       cwd: root,
       env: { ...inherited, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
