@@ -19,8 +19,8 @@ RUN npm run build
 
 # ---- runtime: production dependencies and compiled output only ----
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+# No --enable-source-maps: it costs the worker several ms of CPU a booking (docs/performance.md).
+ENV NODE_ENV=production
 WORKDIR /app
 # package.json also carries "type": "module", which the compiled ESM in dist/ needs.
 COPY package.json package-lock.json ./
