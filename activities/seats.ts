@@ -7,6 +7,7 @@ import { lockReservation, lockReservationOnly, recordClaimFailure, recordReserva
 import { enforceHoldCaps, type HoldCaps } from './booking/hold-caps.js';
 import { inventoryClosed, lockReservationAndCustomer, readHoldState } from './booking/hold-state.js';
 import { claimSeats, eventNotOnSale, SeatsTaken, type BestAvailableClaim } from './booking/seat-claims.js';
+import { handOffToWaitlist, hasUnannouncedOffers } from './booking/waitlist-handoff.js';
 
 export interface HoldResult {
   seatIds: string[];
@@ -16,9 +17,18 @@ export interface HoldResult {
 /** The caps when the worker is not told (lib/config.ts HOLD_MAX_* defaults). */
 const defaultCaps: HoldCaps = { maxSeatsPerEvent: 10, maxOpenPerCustomer: 10 };
 
+/** What the seat release needs to hand released seats to the waiting list (docs/waiting-list.md). */
+export interface WaitlistHandOff {
+  /** WAITLIST_OFFER_TTL_MS: how long an offer is held for its customer. */
+  offerTtlMs: number;
+  /** Wakes the event's waiting-list workflow, which starts the offers' sagas and tells their customers. */
+  announce(eventId: string): Promise<void>;
+}
+
 /** Seat-lock activities: the booking schema only, through the booking role. */
-export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: HoldCaps; bestAvailableClaim?: BestAvailableClaim } = {}) {
+export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: HoldCaps; bestAvailableClaim?: BestAvailableClaim; waitlist?: WaitlistHandOff } = {}) {
   const caps = options.holdCaps ?? defaultCaps;
+  const { waitlist } = options;
   return {
     /**
      * Holds exactly the requested seats (or quantity) for the reservation, all or nothing. Idempotent:
@@ -35,7 +45,11 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
           if (state.status && isClosed(state.status)) {
             throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${state.status}`, nonRetryable: true });
           }
-          if (state.already.length > 0) return { seatIds: state.already };
+          if (state.already.length > 0) {
+            // Held already: a retry after the commit, or a waiting-list offer, whose expiry the hand-off set.
+            const [row] = await tx<{ expires_at: Date | string | null }[]>`SELECT expires_at FROM booking.reservations WHERE id = ${request.reservationId}`;
+            return { seatIds: state.already, ...(row?.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}) };
+          }
           if ((state.closed ?? (await inventoryClosed(tx, request.eventId))) || state.started) throw eventNotOnSale();
           const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held', options.bestAvailableClaim);
           enforceHoldCaps(request, state.open, caps);
@@ -70,7 +84,9 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
 
     /**
      * Compensation of holdSeats, and the end of every reservation that does not confirm: frees its
-     * seats and records the final status (a tombstone if the hold never happened). Idempotent.
+     * seats and records the final status (a tombstone if the hold never happened). Freed seats go to
+     * the event's waiting list first, in the same transaction (booking/waitlist-handoff.ts); only
+     * those no one in line fits become available. Idempotent.
      */
     async releaseSeats(input: { request: ReservationRecord; status: 'failed' | 'expired' | 'cancelled'; failureReason?: string; refundedCents: number }): Promise<void> {
       const { request } = input;
@@ -79,8 +95,11 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
         const freed = await tx<{ seat_id: string }[]>`
           UPDATE booking.seats SET status = 'available', reservation_id = NULL, updated_at = now()
           WHERE reservation_id = ${request.reservationId} RETURNING seat_id`;
-        if (freed.length > 0) {
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: freed.map((row): SeatChange => ({ id: row.seat_id, status: 'available' })) });
+        const offered = waitlist ? await handOffToWaitlist(tx, request, freed.map((row) => row.seat_id), waitlist.offerTtlMs) : [];
+        const handedOff = new Set(offered.flatMap((offer) => offer.seatIds));
+        const available = freed.filter((row) => !handedOff.has(row.seat_id));
+        if (available.length > 0) {
+          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: available.map((row): SeatChange => ({ id: row.seat_id, status: 'available' })) });
         }
         await recordReservation(tx, request, {
           status: input.status,
@@ -89,6 +108,9 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
           ...(input.failureReason ? { failureReason: input.failureReason } : {}),
         });
       });
+      // After the commit, and again on a retry of this step (the commit may have happened in an
+      // attempt that did not report back): the offers' sagas start from the waiting-list workflow.
+      if (waitlist && (await hasUnannouncedOffers(sql, request.eventId))) await waitlist.announce(request.eventId);
     },
 
     /** Stops new holds for a cancelled event. Idempotent. */

@@ -41,7 +41,7 @@ export class Forbidden extends ApiError {
 export class NotFound extends ApiError {
   readonly status = 404;
   constructor(
-    readonly code: 'not_found' | 'event_not_found' | 'reservation_not_found' | 'ticket_not_found' | 'user_not_found',
+    readonly code: 'not_found' | 'event_not_found' | 'reservation_not_found' | 'ticket_not_found' | 'user_not_found' | 'waitlist_entry_not_found',
     message: string,
   ) {
     super(message);

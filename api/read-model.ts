@@ -5,6 +5,7 @@ import { eventAvailability, reservationSummaries, seatStates } from '../db/schem
 import type { SeatStatus } from '../lib/seating.js';
 import { allSeatIds, parseSeatId, type Seating } from '../lib/seating.js';
 import type { Availability, Event, SalesStats, SeatMap } from './contract/index.js';
+import { waitlistLength } from './waitlist-reads.js';
 
 type EventRow = typeof events.$inferSelect;
 
@@ -67,7 +68,7 @@ export async function seatMap(db: Database, event: EventRow): Promise<SeatMap> {
   };
 }
 
-export async function salesStats(db: Database, event: EventRow): Promise<SalesStats> {
+export async function salesStats(db: Database, event: EventRow, booking: Database): Promise<SalesStats> {
   const [availability] = (await availabilityOf(db, [event])).values();
   const byStatus = await db
     .select({
@@ -95,5 +96,6 @@ export async function salesStats(db: Database, event: EventRow): Promise<SalesSt
     revenueCents,
     refundedCents,
     reservations,
+    waitlist: await waitlistLength(booking, event.id),
   };
 }

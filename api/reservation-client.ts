@@ -26,8 +26,10 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import { eventChangedSignal } from '../workflows/reminder-messages.js';
-import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation } from '../workflows/index.js';
+import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation } from '../workflows/index.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
+import { waitlistWorkflowId, type JoinRequest, type WaitlistPlace } from '../lib/waitlist.js';
+import { joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
 import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError, IdempotencyKeyReused } from './errors.js';
 
@@ -300,6 +302,32 @@ export class ReservationClient {
     await this.withinCallTime(() =>
       this.workflows.signalWithStart<typeof eventReminders>('eventReminders', { ...this.remindersOptions(eventId, previousStartsAt), signal: eventChangedSignal }),
     );
+  }
+
+  /**
+   * Puts the customer on the event's waiting list through its workflow (started by the first join;
+   * workflows/event-waitlist.ts), which writes the line: the API never writes booking state.
+   */
+  async joinWaitlist(eventId: string, startsAt: string, join: JoinRequest): Promise<WaitlistPlace> {
+    const operation = new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', {
+      workflowId: waitlistWorkflowId(eventId),
+      taskQueue: this.cfg.TASK_QUEUE,
+      args: [{ eventId, startsAt }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+      staticSummary: `Waiting list of event ${eventId}`,
+    });
+    return this.withinCallTime(() => this.workflows.executeUpdateWithStart(joinUpdate, { args: [join], startWorkflowOperation: operation }));
+  }
+
+  /** Takes the customer off the list; no list running means they were not on it. */
+  async leaveWaitlist(eventId: string, customerId: string): Promise<{ left: boolean }> {
+    try {
+      return await this.withinCallTime(() => this.workflows.getHandle(waitlistWorkflowId(eventId)).executeUpdate(leaveUpdate, { args: [{ customerId }] }));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { left: false };
+      throw error;
+    }
   }
 
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {

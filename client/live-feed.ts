@@ -122,6 +122,7 @@ export class LiveFeed {
         return;
       case 'unsubscribed':
       case 'notification': // the terminal client has no notification list (the page has)
+      case 'offer': // nor a waiting list
         return;
     }
     if (!this.eventId || message.eventId !== this.eventId) return;

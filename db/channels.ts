@@ -43,6 +43,8 @@ export const notificationMessage = z.object({
   reservationId: z.string().nullable(),
   /** Bounded by the writers (db/notifications.ts) so that a payload stays far under 8000 bytes. */
   message: z.string(),
+  /** An `offer`'s expiry: the socket also gets `{ type: "offer", eventId, reservationId, expiresAt }`. */
+  expiresAt: z.string().optional(),
   createdAt: z.string(),
 });
 export type NotificationMessage = z.infer<typeof notificationMessage>;

@@ -66,6 +66,16 @@ export async function checkInvariants(stores: InvariantStores, options: Invarian
       GROUP BY r.id, r.quantity HAVING count(s.seat_id) FILTER (WHERE s.status = 'sold') <> r.quantity`,
   );
 
+  report(
+    violations,
+    'a waiting-list offer is not a reservation of its customer, for its event and quantity',
+    await booking`
+      SELECT w.id, w.event_id, w.customer_id, w.quantity, w.reservation_id, r.customer_id AS reservation_customer, r.event_id AS reservation_event, r.quantity AS reservation_quantity
+      FROM booking.waitlist w LEFT JOIN booking.reservations r ON r.id = w.reservation_id
+      WHERE w.status = 'offered' AND ${inScope(booking, 'w.event_id')}
+        AND (r.id IS NULL OR r.customer_id <> w.customer_id OR r.event_id <> w.event_id OR r.quantity <> w.quantity)`,
+  );
+
   const reservations = await booking<{ id: string; status: ReservationStatus; amount_cents: number; quantity: number }[]>`
     SELECT id, status, amount_cents, quantity FROM booking.reservations WHERE ${inScope(booking, 'event_id')}`;
   const money = new Map(

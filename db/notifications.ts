@@ -13,6 +13,8 @@ export interface NewNotification {
   message: string;
   /** lib/notifications.ts: a second insert with the same key is a no-op. */
   dedupeKey: string;
+  /** An offer's expiry (ISO). */
+  expiresAt?: string | undefined;
 }
 
 interface StoredRow {
@@ -22,6 +24,7 @@ interface StoredRow {
   event_id: string | null;
   reservation_id: string | null;
   message: string;
+  expires_at: Date | string | null;
   // Timestamps may arrive as text (the pools' type parsers): read through Date either way.
   created_at: Date | string;
 }
@@ -33,14 +36,14 @@ interface StoredRow {
 export async function storeNotifications(tx: postgres.TransactionSql, rows: readonly NewNotification[]): Promise<number> {
   if (rows.length === 0) return 0;
   const stored = await tx<StoredRow[]>`
-    INSERT INTO notify.notifications (user_id, type, event_id, reservation_id, message, dedupe_key)
-    SELECT u, t::notify.notification_type, NULLIF(e, '')::uuid, NULLIF(r, '')::uuid, m, k
+    INSERT INTO notify.notifications (user_id, type, event_id, reservation_id, message, dedupe_key, expires_at)
+    SELECT u, t::notify.notification_type, NULLIF(e, '')::uuid, NULLIF(r, '')::uuid, m, k, NULLIF(x, '')::timestamptz
     FROM unnest(${rows.map((row) => row.userId)}::uuid[], ${rows.map((row) => row.type)}::text[], ${rows.map((row) => row.eventId ?? '')}::text[],
                 ${rows.map((row) => row.reservationId ?? '')}::text[], ${rows.map((row) => row.message.slice(0, MAX_MESSAGE_CHARS))}::text[],
-                ${rows.map((row) => row.dedupeKey)}::text[]) AS n(u, t, e, r, m, k)
+                ${rows.map((row) => row.dedupeKey)}::text[], ${rows.map((row) => row.expiresAt ?? '')}::text[]) AS n(u, t, e, r, m, k, x)
     ORDER BY k
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id::text, user_id::text, type, event_id::text, reservation_id::text, message, created_at`;
+    RETURNING id::text, user_id::text, type, event_id::text, reservation_id::text, message, expires_at, created_at`;
   const payloads = stored.map((row) =>
     JSON.stringify({
       id: row.id,
@@ -49,6 +52,7 @@ export async function storeNotifications(tx: postgres.TransactionSql, rows: read
       eventId: row.event_id,
       reservationId: row.reservation_id,
       message: row.message,
+      ...(row.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}),
       createdAt: new Date(row.created_at).toISOString(),
     } satisfies NotificationMessage),
   );

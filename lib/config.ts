@@ -117,6 +117,11 @@ const envSchema = z.object({
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).default(64),
   HOLD_TTL_MS: durationMs.default(10 * 60_000),
   /**
+   * How long a waiting-list offer (a hold of released seats for the first in line whose quantity
+   * fits) waits for payment before it passes to the next (docs/waiting-list.md). Read by the worker.
+   */
+  WAITLIST_OFFER_TTL_MS: durationMs.default(10 * 60_000),
+  /**
    * How best available claims its pick (docs/best-available.md): `skip-locked` claims the picked
    * seats and their neighbours with FOR UPDATE SKIP LOCKED and picks again on a lost round;
    * `event-lock` first takes a per-event advisory lock, so best-available claims of one event run one

@@ -34,6 +34,8 @@ export const failures = {
   NotPayable: { status: 409, code: 'reservation_not_payable', message: 'The reservation is not waiting for payment' },
   // Subscribing to reminders of an event that has already begun.
   EventStarted: { status: 409, code: 'event_started', message: 'The event has already started' },
+  // Joining the waiting list of an event that has enough seats on sale for the quantity: book them.
+  SeatsAvailable: { status: 409, code: 'seats_available', message: 'Enough seats are on sale for this quantity: book them instead of waiting' },
   // A cancellation the ticketing store refused: a ticket was checked in, or it is past the cut-off.
   NotCancellable: { status: 409, code: 'reservation_not_cancellable', message: 'The reservation can no longer be cancelled' },
   // Editing an event.

@@ -5,6 +5,9 @@ import { createSimulatedGateway, type PaymentGateway } from '../activities/payme
 import { createSeatActivities } from '../activities/seats.js';
 import { createNotificationActivities } from '../activities/notifications.js';
 import { createTicketActivities } from '../activities/tickets.js';
+import { createWaitlistActivities } from '../activities/waitlist.js';
+import { createWaitlistNoticeActivities } from '../activities/waitlist-notices.js';
+import { createWaitlistSagas } from './waitlist-sagas.js';
 import {
   createChargeParticipant,
   createCoordinator,
@@ -23,7 +26,9 @@ export interface ActivityResources {
     ReturnType<typeof createPaymentActivities> &
     ReturnType<typeof createTicketActivities> &
     ReturnType<typeof createTwoPhaseActivities> &
-    ReturnType<typeof createNotificationActivities>;
+    ReturnType<typeof createNotificationActivities> &
+    ReturnType<typeof createWaitlistActivities> &
+    ReturnType<typeof createWaitlistNoticeActivities>;
   /** The two-phase-commit coordinator, for the recovery loop. */
   coordinator: Coordinator;
   close(): Promise<void>;
@@ -67,20 +72,24 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
     ticketing: createTicketParticipant(ticketing.sql),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
+  const waitlistSagas = createWaitlistSagas(cfg);
   return {
     activities: {
       ...createSeatActivities(booking.sql, {
         holdCaps: { maxSeatsPerEvent: cfg.HOLD_MAX_SEATS_PER_EVENT, maxOpenPerCustomer: cfg.HOLD_MAX_OPEN_PER_CUSTOMER },
         bestAvailableClaim: cfg.BEST_AVAILABLE_CLAIM,
+        waitlist: { offerTtlMs: cfg.WAITLIST_OFFER_TTL_MS, announce: waitlistSagas.announce },
       }),
       ...createPaymentActivities(payments.sql, gateway),
       ...createTicketActivities(ticketing.sql),
       ...createTwoPhaseActivities(coordinator),
       ...createNotificationActivities(notify.sql, { offsetsSeconds: cfg.REMINDER_OFFSETS_SECONDS, batchSize: cfg.REMINDER_BATCH_SIZE }),
+      ...createWaitlistActivities(booking.sql, waitlistSagas.startSaga),
+      ...createWaitlistNoticeActivities(notify.sql),
     },
     coordinator,
     close: async () => {
-      await Promise.all([...handles, ...finish].map((handle) => handle.close()).concat(liveness.close()));
+      await Promise.all([...handles, ...finish].map((handle) => handle.close()).concat(liveness.close(), waitlistSagas.close()));
     },
   };
 }

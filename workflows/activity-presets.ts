@@ -3,6 +3,9 @@ import type { PaymentActivities } from '../activities/payments.js';
 import type { SeatActivities } from '../activities/seats.js';
 import type { TicketActivities } from '../activities/tickets.js';
 import type { TwoPhaseActivities } from '../activities/two-phase-commit/activity.js';
+import type { NotificationActivities } from '../activities/notifications.js';
+import type { WaitlistActivities } from '../activities/waitlist.js';
+import type { WaitlistNoticeActivities } from '../activities/waitlist-notices.js';
 import { nonRetryableStepFailures } from '../lib/failures.js';
 
 const businessFailures = [...nonRetryableStepFailures];
@@ -46,4 +49,19 @@ export const atomicBooking = proxyActivities<TwoPhaseActivities>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8, nonRetryableErrorTypes: businessFailures },
+});
+
+/**
+ * The waiting list's joins and leaves: one short statement each, answered to the customer's
+ * request, so local (no extra round trip to the server); retried like the seat-lock.
+ */
+export const waitlistLine = proxyLocalActivities<WaitlistActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+/** Starting an offer's saga and telling its customer must eventually happen: retried without limit. */
+export const waitlistOffers = proxyActivities<WaitlistActivities & WaitlistNoticeActivities & Pick<NotificationActivities, 'eventSchedule'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

@@ -47,6 +47,8 @@ export const salesStats = z.object({
   revenueCents: z.int(),
   refundedCents: z.int(),
   reservations: z.record(z.enum(reservationStatuses), z.int()),
+  /** The waiting list: customers in line, and the seats they wait for (docs/waiting-list.md). */
+  waitlist: z.object({ waiting: z.int(), seats: z.int() }),
 });
 export type SalesStats = z.infer<typeof salesStats>;
 

@@ -16,6 +16,8 @@ export const notification = z.object({
   eventId: z.uuid().optional(),
   reservationId: z.uuid().optional(),
   message: z.string(),
+  /** An `offer`: until when the seats are held for you (pay the reservation before then). */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type NotificationView = z.infer<typeof notification>;

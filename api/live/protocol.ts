@@ -51,6 +51,14 @@ export interface NotificationPushMessage {
   notification: NotificationView;
 }
 
+/** Released seats are held for this socket's user: pay the reservation before `expiresAt` (docs/waiting-list.md). */
+export interface OfferMessage {
+  type: 'offer';
+  eventId: string;
+  reservationId: string;
+  expiresAt: string;
+}
+
 export type ErrorCode = 'bad_message' | 'event_not_found' | 'unauthorized' | 'too_many_subscriptions';
 
 export interface ErrorMessage {
@@ -65,7 +73,7 @@ export interface UnsubscribedMessage {
   eventId: string;
 }
 
-export type ServerMessage = SnapshotMessage | SeatsMessage | AvailabilityMessage | ReservationUpdateMessage | NotificationPushMessage | ErrorMessage | UnsubscribedMessage;
+export type ServerMessage = SnapshotMessage | SeatsMessage | AvailabilityMessage | ReservationUpdateMessage | NotificationPushMessage | OfferMessage | ErrorMessage | UnsubscribedMessage;
 
 /** Serialized once, then the same bytes go to every recipient (no per-socket encoding). */
 export const encode = (message: ServerMessage): Buffer => Buffer.from(JSON.stringify(message));

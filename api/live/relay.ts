@@ -67,10 +67,16 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
         ...(message.eventId ? { eventId: message.eventId } : {}),
         ...(message.reservationId ? { reservationId: message.reservationId } : {}),
         message: message.message,
+        ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
         createdAt: message.createdAt,
       },
     });
     for (const connection of owners) connection.deliver(bytes);
+    // A waiting-list offer is also announced as such (shared/API.md), for clients that act on it.
+    if (message.type === 'offer' && message.eventId && message.reservationId && message.expiresAt) {
+      const offer = encode({ type: 'offer', eventId: message.eventId, reservationId: message.reservationId, expiresAt: message.expiresAt });
+      for (const connection of owners) connection.deliver(offer);
+    }
   }
 
   // postgres.js re-issues LISTEN after its connection drops; notifications sent in between are lost,

@@ -61,7 +61,7 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
-export function eventRoutes({ db, workflows }: AppDeps) {
+export function eventRoutes({ db, workflows, stores }: AppDeps) {
   /**
    * Subscribers hear of a move or a cancellation through the event's reminder workflow. Signalled
    * after the catalogue changed (the workflow reads it), also when a retried PATCH changes nothing.
@@ -183,7 +183,7 @@ export function eventRoutes({ db, workflows }: AppDeps) {
       async handler(ctx, { params, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
-        ctx.body = await salesStats(db, event);
+        ctx.body = await salesStats(db, event, stores.booking);
       },
     }),
     route({

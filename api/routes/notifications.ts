@@ -24,6 +24,7 @@ export const presentNotification = (row: NotificationRow): NotificationView => (
   ...(row.eventId ? { eventId: row.eventId } : {}),
   ...(row.reservationId ? { reservationId: row.reservationId } : {}),
   message: row.message,
+  ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
   createdAt: row.createdAt.toISOString(),
 });
 

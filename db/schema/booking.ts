@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { reservationStatuses } from '../../lib/reservations.js';
 import { seatStatuses } from '../../lib/seating.js';
-import { bigserial, boolean, check, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** Postgres' 64-bit transaction id, as a decimal string. */
 export const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
@@ -86,4 +86,44 @@ export const outbox = booking.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('outbox_order_idx').on(t.txid, t.id)],
+);
+
+/** An entry's life: waiting in line, then offered a hold (or closed when the event starts or is cancelled). */
+export const waitlistStatuses = ['waiting', 'offered', 'closed'] as const;
+
+/**
+ * The waiting lists (docs/waiting-list.md). One waiting entry per customer and event; `place`
+ * orders the line. The seat release (activities/booking/waitlist-handoff.ts) turns the first
+ * entries that fit into holds in its own transaction, so released seats never show as free.
+ */
+export const waitlist = booking.table(
+  'waitlist',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Grows with every join: the order of the line (a customer who joins again keeps theirs). */
+    place: bigserial('place', { mode: 'number' }).notNull(),
+    eventId: uuid('event_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    status: text('status', { enum: waitlistStatuses }).notNull().default('waiting'),
+    /** lib/waitlist.ts OfferTemplate: the event as it was when the customer joined (price included). */
+    template: jsonb('template').notNull(),
+    /** The offer: a held reservation of the customer's own. */
+    reservationId: uuid('reservation_id'),
+    /** The reservation whose release made the offer (its retried release finds the offer again). */
+    releasedBy: uuid('released_by'),
+    offerExpiresAt: timestamp('offer_expires_at', { withTimezone: true }),
+    /** The offer's saga was started and its customer told. */
+    announced: boolean('announced').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('waitlist_one_waiting_idx').on(t.eventId, t.customerId).where(sql`${t.status} = 'waiting'`),
+    index('waitlist_line_idx').on(t.eventId, t.place).where(sql`${t.status} = 'waiting'`),
+    index('waitlist_unannounced_idx').on(t.eventId).where(sql`${t.status} = 'offered' AND NOT ${t.announced}`),
+    uniqueIndex('waitlist_offer_idx').on(t.reservationId),
+    check('waitlist_quantity_positive', sql`${t.quantity} > 0`),
+    check('waitlist_offer_has_reservation', sql`(${t.status} = 'offered') = (${t.reservationId} IS NOT NULL)`),
+  ],
 );

@@ -32,6 +32,8 @@ export const notifications = notify.table(
     message: text('message').notNull(),
     /** One notification per fact, however often its writer is retried (lib/notifications.ts). */
     dedupeKey: text('dedupe_key').notNull().unique(),
+    /** An `offer`: until when the offered seats are held for the user. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('notifications_user_idx').on(t.userId, t.id)],

@@ -4,6 +4,7 @@ import type {
   ClientMessage,
   LIVE_FEED_PATH,
   NotificationPushMessage,
+  OfferMessage,
   ReservationUpdateMessage,
   SeatsMessage,
   ServerMessage,
@@ -30,6 +31,8 @@ export interface LiveFeedHandlers {
   change(message: ChangeMessage): void;
   reservation(message: ReservationUpdateMessage): void;
   notification(message: NotificationPushMessage): void;
+  /** Released seats are held for this user (the waiting list). */
+  offer(message: OfferMessage): void;
   /** The server closed the socket because the token no longer verifies. */
   unauthorized(): void;
 }
@@ -107,6 +110,9 @@ export class LiveFeed {
         return;
       case 'notification':
         this.handlers.notification(message);
+        return;
+      case 'offer':
+        this.handlers.offer(message);
         return;
       case 'error':
         if (message.error === 'event_not_found' && message.eventId !== undefined && message.eventId === this.eventId) this.handlers.status('offline', 'This event no longer exists.');

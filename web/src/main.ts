@@ -24,6 +24,7 @@ const live = new LiveFeed({
     if (message.status !== 'held' && message.status !== 'pending') offerEnded(message.id);
   },
   notification: (message) => receiveNotification(message.notification),
+  offer: () => undefined,
   unauthorized: () => void logOut('Your session has expired: log in again.'),
 });
 
