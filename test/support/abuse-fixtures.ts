@@ -30,6 +30,12 @@ export interface AbuseFixtures {
   freshConfirmed(): Promise<{ id: string; ticketCode: string }>;
   /** A new event of the organizer's that both customers subscribe to. */
   freshSubscribedEvent(): Promise<string>;
+  /** A sold-out event of the organizer's (one seat, the customer's) with the customer on its waiting list. */
+  waitlisted: { id: string };
+  /** A new sold-out event of the organizer's, nobody on its waiting list. */
+  freshSoldOutEvent(): Promise<string>;
+  /** A new sold-out event of the organizer's with both customers on its waiting list. */
+  freshWaitlistedEvent(): Promise<string>;
 }
 
 export const PASSWORD = 'correct horse battery';
@@ -86,8 +92,26 @@ export async function createAbuseFixtures(stack: Stack): Promise<AbuseFixtures> 
     return { id: booked.id, ticketCode: code };
   }
 
+  /** One seat, bought by the customer, so that its waiting list may be joined (once the projection has it). */
+  async function freshSoldOutEvent(): Promise<string> {
+    const id = await http.event(organizer.token, { type: 'reserved', rows: 1, seatsPerRow: 1 });
+    const sold = await http.post<{ status: string }>('/api/reservations', { eventId: id, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token);
+    if (sold.status !== 201 || sold.body.status !== 'confirmed') throw new Error(`selling out failed: ${sold.status} ${JSON.stringify(sold.body)}`);
+    await stack.projectionCaughtUp();
+    return id;
+  }
+  async function waitlistedEvent(accounts: Account[]): Promise<string> {
+    const id = await freshSoldOutEvent();
+    for (const account of accounts) {
+      const joined = await http.post(`/api/events/${id}/waitlist`, { quantity: 1 }, account.token);
+      if (joined.status !== 201) throw new Error(`joining the waiting list failed: ${joined.status} ${JSON.stringify(joined.body)}`);
+    }
+    return id;
+  }
+
   const confirmed = await freshConfirmed();
   const held = { id: (await book()).id };
+  const waitlisted = { id: await waitlistedEvent([customer]) };
   await stack.projectionCaughtUp();
   return {
     customer,
@@ -101,6 +125,9 @@ export async function createAbuseFixtures(stack: Stack): Promise<AbuseFixtures> 
     freshEvent: () => http.event(organizer.token),
     freshHold: async () => (await book()).id,
     freshConfirmed,
+    waitlisted,
+    freshSoldOutEvent,
+    freshWaitlistedEvent: () => waitlistedEvent([customer, otherCustomer]),
     freshSubscribedEvent: async () => {
       const id = await http.event(organizer.token);
       for (const account of [customer, otherCustomer]) await http.post(`/api/events/${id}/subscription`, {}, account.token);

@@ -77,6 +77,10 @@ export const accessMatrix: readonly MatrixRow[] = [
   row('POST /api/tickets/:code/check-in', eventOwnerAndAdmin, true, async (f, fresh) => ({ method: 'POST', path: `/api/tickets/${fresh ? (await f.freshConfirmed()).ticketCode : f.confirmed.ticketCode}/check-in` })),
   row('POST /api/events/:id/subscription', customersOnly, true, async (f, fresh) => ({ method: 'POST', path: `/api/events/${fresh ? await f.freshEvent() : f.event.id}/subscription` })),
   row('DELETE /api/events/:id/subscription', customersOnly, true, async (f, fresh) => ({ method: 'DELETE', path: `/api/events/${fresh ? await f.freshSubscribedEvent() : f.event.id}/subscription` })),
+  row('POST /api/events/:id/waitlist', customersOnly, true, async (f, fresh) => ({ method: 'POST', path: `/api/events/${fresh ? await f.freshSoldOutEvent() : f.waitlisted.id}/waitlist`, body: { quantity: 1 } })),
+  // Only one's own entry exists: another customer has none (404), other roles may have none (403).
+  row('GET /api/events/:id/waitlist/me', [401, S, 404, 403, 403, 403], false, (f) => ({ method: 'GET', path: `/api/events/${f.waitlisted.id}/waitlist/me` })),
+  row('DELETE /api/events/:id/waitlist', customersOnly, true, async (f, fresh) => ({ method: 'DELETE', path: `/api/events/${fresh ? await f.freshWaitlistedEvent() : f.waitlisted.id}/waitlist` })),
   row('GET /api/me/notifications', anyAccount, false, () => ({ method: 'GET', path: '/api/me/notifications' })),
   row('GET /api/events/:id/sales.csv', eventOwnerAndAdmin, false, (f) => ({ method: 'GET', path: `/api/events/${f.event.id}/sales.csv` })),
   row('GET /api/reports/sales', adminOnly, false, () => ({ method: 'GET', path: `/api/reports/sales?from=2026-01-01&to=2026-12-31` })),
@@ -92,4 +96,4 @@ export function accountOf(fixtures: AbuseFixtures, caller: Caller): Account | un
 }
 
 /** The error code each refusal must carry. */
-export const refusalCodes: Record<401 | 403 | 404, RegExp> = { 401: /^unauthorized$/, 403: /^forbidden$/, 404: /^[a-z]+_not_found$/ };
+export const refusalCodes: Record<401 | 403 | 404, RegExp> = { 401: /^unauthorized$/, 403: /^forbidden$/, 404: /^[a-z]+(_[a-z]+)*_not_found$/ };
