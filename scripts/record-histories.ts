@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
@@ -22,7 +22,9 @@ import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflo
 import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
-import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
+import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
+import { joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
+import { waitlistWorkflowId, type JoinRequest } from '../lib/waitlist.js';
 import { eventChangedSignal } from '../workflows/reminder-messages.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { findTemporalCli, startDevServer } from './temporal-cli.js';
@@ -42,8 +44,8 @@ await maintenance.end();
 await runMigrations(databaseUrl);
 
 const only = new Set(process.argv.slice(2));
-// Reminders seconds before the start, so that their scenarios take seconds.
-const cfg = loadConfig({ REMINDER_OFFSETS_SECONDS: '2,1', ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: `record-${randomUUID()}` });
+// Reminders seconds before the start, and waiting-list offers of seconds, so that their scenarios take seconds.
+const cfg = loadConfig({ REMINDER_OFFSETS_SECONDS: '2,1', WAITLIST_OFFER_TTL_MS: '2000', ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: `record-${randomUUID()}` });
 const failingCfg = { ...cfg, TASK_QUEUE: `${cfg.TASK_QUEUE}-ticketing-down` };
 const resources = createActivities(cfg, { poolSize: 4 });
 const normal = await createReservationWorker(cfg, resources.activities);
@@ -185,6 +187,51 @@ try {
     await handle.signal(eventChangedSignal);
     return handle;
   });
+
+  // The waiting list (workflows/event-waitlist.ts, docs/waiting-list.md): a sold-out room of two
+  // seats whose sale is cancelled; the seats are offered to the one waiting, whose offer (a
+  // reservation saga that finds its seats held for it) expires; the list closes when the event starts.
+  async function soldOutRoom(startsInMs: number): Promise<{ eventId: string; sale: ReservationRequest; join: (customerId: string) => Promise<WorkflowHandle<typeof eventWaitlist>> }> {
+    const startsAt = new Date(Date.now() + startsInMs).toISOString();
+    const [row] = await owner<{ id: string }[]>`
+      INSERT INTO catalog.events (organizer_id, name, venue, starts_at, price_cents, seating_type, rows, seats_per_row, capacity)
+      VALUES (${randomUUID()}, 'Replay waiting list', 'Hall', ${startsAt}, 1000, 'reserved', 1, 2, 2) RETURNING id`;
+    const eventId = row?.id ?? '';
+    const sale = request({ eventId, rows: 1, seatsPerRow: 2, capacity: 2, startsAt });
+    await (await startReservation(sale)).result();
+    const join = async (customerId: string) => {
+      const joining: JoinRequest = { customerId, quantity: 2, template: { eventName: 'Replay waiting list', seating: 'reserved', capacity: 2, rows: 1, seatsPerRow: 2, amountCents: 2000, currency: 'EUR', startsAt } };
+      await client.workflow.executeUpdateWithStart(joinUpdate, {
+        args: [joining],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', { workflowId: waitlistWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, startsAt }], workflowIdConflictPolicy: 'USE_EXISTING' }),
+      });
+      return client.workflow.getHandle<typeof eventWaitlist>(waitlistWorkflowId(eventId));
+    };
+    return { eventId, sale, join };
+  }
+  if (wanted('waitlist-offer') || wanted('waitlist-offer-expired')) {
+    const room = await soldOutRoom(8_000);
+    const waiting = await room.join(randomUUID());
+    await client.workflow.execute<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(room.sale.reservationId), taskQueue: cfg.TASK_QUEUE, args: [room.sale] });
+    const [offer] = await pollOffer(room.eventId);
+    await scenario('waitlist-offer-expired', async () => client.workflow.getHandle(reservationWorkflowId(offer?.reservation_id ?? '')));
+    await scenario('waitlist-offer', async () => waiting);
+  }
+  await scenario('waitlist-left', async () => {
+    const room = await soldOutRoom(3_000);
+    const customerId = randomUUID();
+    const waiting = await room.join(customerId);
+    await waiting.executeUpdate(leaveUpdate, { args: [{ customerId }] });
+    return waiting;
+  });
+  async function pollOffer(eventId: string): Promise<{ reservation_id: string }[]> {
+    for (let tries = 0; tries < 200; tries++) {
+      const rows = await owner<{ reservation_id: string }[]>`SELECT reservation_id::text FROM booking.waitlist WHERE event_id = ${eventId} AND status = 'offered' AND announced`;
+      if (rows.length > 0) return rows;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no offer announced for ${eventId}`);
+  }
   await owner.end();
 
   mkdirSync(outDir, { recursive: true });

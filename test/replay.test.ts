@@ -18,7 +18,7 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga (best available included), of two-phase commit and of the reminders', () => {
+  it('has a recorded history for every path of the saga (best available and waiting-list offers included), of two-phase commit, of the reminders and of the waiting list', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
       [
         'best-available-confirmed',
@@ -43,6 +43,9 @@ describe('workflow replay', () => {
         'two-phase-confirmed',
         'two-phase-declined',
         'two-phase-seats-unavailable',
+        'waitlist-left',
+        'waitlist-offer',
+        'waitlist-offer-expired',
       ].sort(),
     );
   });
