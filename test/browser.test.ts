@@ -200,4 +200,61 @@ describe('seat picker in a real browser', () => {
     expect(await page.locator('[data-seat="B-3"]').getAttribute('data-offered')).toBe('false');
     await page.screenshot({ path: '/tmp/boxoffice-seat-picker-best-available.png', fullPage: true });
   }, 90_000);
+
+  it('waiting list: a buyer joins from a sold-out event, sees their place, then the offer pushed live, and pays it', async () => {
+    const organizer = await stack.http.user('organizer');
+    const eventName = `Browser waiting list ${randomUUID().slice(0, 8)}`;
+    const created = await stack.http.post<{ id: string }>(
+      '/api/events',
+      { name: eventName, venue: 'Studio stage', startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), priceCents: 1500, seating: { type: 'reserved', rows: 1, seatsPerRow: 2 } },
+      organizer.token,
+    );
+    expect(created.status).toBe(201);
+    const seller = await stack.http.user('customer');
+    const sold = await stack.http.post<{ id: string; status: string }>('/api/reservations', { eventId: created.body.id, seats: ['A-1', 'A-2'], paymentToken: 'tok_visa' }, seller.token);
+    expect(sold.body.status).toBe('confirmed');
+    await stack.projectionCaughtUp();
+    const buyer = await stack.http.user('customer');
+    const first = await stack.http.user('customer');
+
+    const page = await openSeatPicker({ width: 1100, height: 900 }, eventName);
+    // Nobody logged in: no waiting list to join.
+    expect(await page.locator('#waitlist').isHidden()).toBe(true);
+    await page.locator('#email').fill(buyer.email);
+    await page.locator('#password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toContain('Signed in');
+    await page.locator('#waitlist').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#wl-status').textContent()).toContain('Sold out');
+
+    // Someone joined before: the buyer is second in line.
+    expect((await stack.http.post(`/api/events/${created.body.id}/waitlist`, { quantity: 2 }, first.token)).status).toBe(201);
+    await page.locator('#wl-quantity').fill('2');
+    await page.getByRole('button', { name: 'Join the waiting list' }).click();
+    await expect.poll(() => page.locator('#wl-status').textContent()).toBe('You are number 2 in line for 2 seats.');
+    // The first leaves: after a reload of the page's view, the buyer is first.
+    expect((await stack.http.request('DELETE', `/api/events/${created.body.id}/waitlist`, { token: first.token })).status).toBe(200);
+    await page.getByRole('button', { name: 'Leave the waiting list' }).waitFor();
+
+    // The seller cancels: the seats are held for the buyer, and the page shows the offer without a reload.
+    expect((await stack.http.post(`/api/reservations/${sold.body.id}/cancel`, {}, seller.token)).status).toBe(200);
+    const offer = page.locator('#wl-offer');
+    await offer.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('#wl-offer-text').textContent()).toContain('Seats came free: 2 held for you until');
+    expect(await page.locator('#wl-join-form').isHidden()).toBe(true);
+    await expect.poll(() => seatStatus(page, 'A-1'), { timeout: 10_000 }).toBe('held');
+    await expect.poll(() => page.locator('#notification-count').textContent()).not.toBe('0');
+
+    await page.locator('#card').selectOption('tok_visa');
+    await page.getByRole('button', { name: 'Pay and keep them' }).click();
+    const confirmation = page.locator('.result.ok');
+    await confirmation.waitFor({ timeout: 30_000 });
+    expect(await confirmation.locator('li code').count()).toBe(2);
+    await expect.poll(() => seatStatus(page, 'A-2'), { timeout: 10_000 }).toBe('sold');
+    await expect.poll(() => page.locator('#waitlist').isHidden()).toBe(false);
+    expect(await offer.isHidden()).toBe(true);
+    expect(await page.evaluate(() => 'loadedOnce' in window)).toBe(true);
+    await page.screenshot({ path: '/tmp/boxoffice-seat-picker-waitlist.png', fullPage: true });
+    expect(cspViolations).toEqual([]);
+  }, 90_000);
 });

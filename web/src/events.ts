@@ -7,6 +7,7 @@ import type { LiveFeed } from './live-feed.js';
 import { showSubscribe } from './notifications.js';
 import { buildSeatMap, loadMine, showAvailability } from './seat-map.js';
 import { state } from './state.js';
+import { loadWaitlist } from './waitlist.js';
 
 /** The list of what is on (cancelled events left out); a click opens one. */
 export async function showEventList(live: LiveFeed): Promise<void> {
@@ -67,6 +68,7 @@ export async function openEvent(eventId: string, live: LiveFeed): Promise<void> 
   if (event.seating.type === 'reserved') buildSeatMap(event.seating);
   else showAvailability({ capacity: event.seating.capacity, available: event.availability.available });
   showSubscribe();
+  await loadWaitlist();
   await loadMine();
   live.watch(event.id);
   updateCheckout();

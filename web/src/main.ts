@@ -12,6 +12,7 @@ import { loadNotifications, receiveNotification, showSubscribe, toggleNotificati
 import { applyChange, applySnapshot, forgetMine, loadMine } from './seat-map.js';
 import { DEMO_CUSTOMER, logIn, logOut, onSessionChange, showAccount, typedCredentials } from './session.js';
 import { state, type ClientConfig } from './state.js';
+import { declineOffer, joinWaitlist, leaveWaitlist, loadWaitlist, payOffer, receiveOffer, waitlistReservationChanged } from './waitlist.js';
 
 const live = new LiveFeed({
   token: () => state.token,
@@ -22,9 +23,10 @@ const live = new LiveFeed({
     // Our own seats change colour when our reservation ends (expired, cancelled elsewhere...).
     if (state.event?.id === message.eventId) void loadMine();
     if (message.status !== 'held' && message.status !== 'pending') offerEnded(message.id);
+    waitlistReservationChanged(message.id, message.eventId);
   },
   notification: (message) => receiveNotification(message.notification),
-  offer: () => undefined,
+  offer: receiveOffer,
   unauthorized: () => void logOut('Your session has expired: log in again.'),
 });
 
@@ -35,6 +37,7 @@ onSessionChange(async () => {
   if (state.token) await loadMine();
   else forgetMine();
   setOffer(undefined);
+  await loadWaitlist();
   updateCheckout();
 });
 
@@ -56,6 +59,11 @@ bestQuantity.addEventListener('input', updateCheckout);
 $('ba-find').addEventListener('click', () => void findBestAvailable());
 $('ba-confirm').addEventListener('click', () => void bookOffer());
 $('ba-release').addEventListener('click', () => void releaseOffer());
+$('wl-join').addEventListener('click', () => void joinWaitlist());
+$('wl-leave').addEventListener('click', () => void leaveWaitlist());
+$('wl-pay').addEventListener('click', () => void payOffer());
+$('wl-decline').addEventListener('click', () => void declineOffer());
+element('wl-quantity', HTMLInputElement).max = String(MAX_SEATS_PER_RESERVATION);
 $('back').addEventListener('click', () => (location.hash = ''));
 $('logout').addEventListener('click', () => void logOut());
 $('notifications-toggle').addEventListener('click', toggleNotifications);
