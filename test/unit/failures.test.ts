@@ -44,6 +44,7 @@ describe('the failure vocabulary', () => {
       HoldExpired: '410 hold_expired',
       NotPayable: '409 reservation_not_payable',
       EventStarted: '409 event_started',
+      SeatsAvailable: '409 seats_available',
       NotCancellable: '409 reservation_not_cancellable',
       EventCancelled: '409 event_cancelled',
       BookingProtocolNotAllowed: '403 booking_protocol_not_allowed',
