@@ -11,11 +11,14 @@ import { startStack, type Stack } from './support/stack.js';
  */
 const OFFER_TTL_MS = 4000;
 let stack: Stack;
+let worker: { stop(): Promise<void> };
 let organizer: { token: string; id: string };
 const sockets: LiveClient[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ env: { WAITLIST_OFFER_TTL_MS: String(OFFER_TTL_MS) } });
+  // The worker is the test's own, so that one test can stop it and start another.
+  stack = await startStack({ env: { WAITLIST_OFFER_TTL_MS: String(OFFER_TTL_MS) }, withoutWorker: true });
+  worker = await stack.startWorker();
   organizer = await stack.http.user('organizer');
 });
 afterAll(async () => {
@@ -271,6 +274,25 @@ describe('offers', () => {
     const paid = await stack.http.post<{ status: string; tickets: unknown[] }>(`/api/reservations/${offer.reservationId}/pay`, { paymentToken: 'tok_visa' }, waiter.token);
     expect(paid.body).toMatchObject({ status: 'confirmed' });
     expect(paid.body.tickets).toHaveLength(2);
+    await expectInvariants(eventId);
+  });
+
+  it('the line and an offer survive the worker: an offer that expired while no worker ran passes on when one is back', async () => {
+    const { eventId, seller, first } = await soldOutRoom();
+    const [offered, next] = [await stack.http.user('customer'), await stack.http.user('customer')];
+    await join(eventId, offered, 2);
+    await join(eventId, next, 2);
+    await cancel(seller, first.id);
+    const offer = await offerFor(eventId, offered);
+    await worker.stop();
+    // Past the offer's expiry with nothing running: the hold and the line are only in Temporal and Postgres.
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(offer.expiresAt) - Date.now() + 500));
+    expect(await statusOf(offer.reservationId)).toBe('held');
+    expect((await mine(eventId, next)).body).toMatchObject({ position: 1, offer: null });
+    worker = await stack.startWorker();
+    const passed = await offerFor(eventId, next, 30_000);
+    expect(await statusOf(offer.reservationId)).toBe('expired');
+    expect((await reservation(next, passed.reservationId)).seats).toEqual(['A-1', 'A-2']);
     await expectInvariants(eventId);
   });
 });
