@@ -246,9 +246,13 @@ describe('offers', () => {
       return statuses;
     };
     const racing = racers.map(race);
-    await cancel(seller, first.id);
-    const offer = await offerFor(eventId, waiter);
-    cancelling = false;
+    let offer: { reservationId: string };
+    try {
+      await cancel(seller, first.id);
+      offer = await offerFor(eventId, waiter);
+    } finally {
+      cancelling = false;
+    }
     const outcomes = (await Promise.all(racing)).flat();
     expect(outcomes.length).toBeGreaterThan(racers.length * 3 - 1);
     expect(outcomes.filter((status) => status !== 409)).toEqual([]);
