@@ -90,12 +90,16 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
      */
     async releaseSeats(input: { request: ReservationRecord; status: 'failed' | 'expired' | 'cancelled'; failureReason?: string; refundedCents: number }): Promise<void> {
       const { request } = input;
+      // Whether to look for offers to announce after the commit: this attempt made some, or it freed
+      // nothing (a retry whose first attempt committed, perhaps with offers). One query saved per release otherwise.
+      let mayHaveOffers = false;
       await sql.begin(async (tx) => {
         await lockReservation(tx, request.reservationId);
         const freed = await tx<{ seat_id: string }[]>`
           UPDATE booking.seats SET status = 'available', reservation_id = NULL, updated_at = now()
           WHERE reservation_id = ${request.reservationId} RETURNING seat_id`;
         const offered = waitlist ? await handOffToWaitlist(tx, request, freed.map((row) => row.seat_id), waitlist.offerTtlMs) : [];
+        mayHaveOffers = offered.length > 0 || freed.length === 0;
         const handedOff = new Set(offered.flatMap((offer) => offer.seatIds));
         const available = freed.filter((row) => !handedOff.has(row.seat_id));
         if (available.length > 0) {
@@ -110,7 +114,7 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
       });
       // After the commit, and again on a retry of this step (the commit may have happened in an
       // attempt that did not report back): the offers' sagas start from the waiting-list workflow.
-      if (waitlist && (await hasUnannouncedOffers(sql, request.eventId))) await waitlist.announce(request.eventId);
+      if (waitlist && mayHaveOffers && (await hasUnannouncedOffers(sql, request.eventId))) await waitlist.announce(request.eventId);
     },
 
     /** Stops new holds for a cancelled event. Idempotent. */
