@@ -261,6 +261,20 @@ describe('offers', () => {
     await expectInvariants(eventId);
   });
 
+  it('two releases at once hand their seats to two customers in line: each gets one offer, no seat twice', async () => {
+    const { eventId, seller, first, second } = await soldOutRoom();
+    const waiters = [await stack.http.user('customer'), await stack.http.user('customer'), await stack.http.user('customer')];
+    for (const waiter of waiters) expect((await join(eventId, waiter, 2)).status).toBe(201);
+    await Promise.all([cancel(seller, first.id), cancel(seller, second.id)]);
+    const offers = await Promise.all(waiters.slice(0, 2).map((waiter) => offerFor(eventId, waiter)));
+    const seats = await Promise.all(offers.map(async (offer, index) => (await reservation(waiters[index] as Customer, offer.reservationId)).seats));
+    expect(seats.flat().sort()).toEqual(['A-1', 'A-2', 'A-3', 'A-4']);
+    expect((await mine(eventId, waiters[2] as Customer)).body).toMatchObject({ position: 1, offer: null });
+    const [offered] = await stack.stores.booking.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM booking.waitlist WHERE event_id = ${eventId} AND status = 'offered'`;
+    expect(offered?.count).toBe(2);
+    await expectInvariants(eventId);
+  });
+
   it('general admission: released tickets are offered the same way', async () => {
     const eventId = await stack.http.event(organizer.token, { type: 'general', capacity: 3 });
     const seller = await stack.http.user('customer');
