@@ -21,14 +21,17 @@ export function createWaitlistActivities(sql: postgres.Sql, startSaga: OfferSaga
      * Puts the customer in line, or, already waiting, keeps their place and takes the new quantity
      * (and the event's terms as they are now). Answers the place in line, 1 for the first.
      */
-    async joinWaitlist(input: JoinRequest & { eventId: string }): Promise<WaitlistPlace> {
+    async joinWaitlist(input: JoinRequest & { eventId: string; joinKey: string }): Promise<WaitlistPlace> {
       return sql.begin(async (tx) => {
+        // Joins of one event take turns (the workflow runs their updates side by side), so that each
+        // counts every earlier join and the places answered are exactly 1, 2, 3...
+        await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`waitlist ${input.eventId}`}, 0))`;
         const [entry] = await tx<{ place: string; created: boolean }[]>`
-          INSERT INTO booking.waitlist AS w (event_id, customer_id, quantity, template)
-          VALUES (${input.eventId}, ${input.customerId}, ${input.quantity}, ${JSON.stringify(input.template)}::jsonb)
+          INSERT INTO booking.waitlist AS w (event_id, customer_id, quantity, template, join_key)
+          VALUES (${input.eventId}, ${input.customerId}, ${input.quantity}, ${JSON.stringify(input.template)}::jsonb, ${input.joinKey})
           ON CONFLICT (event_id, customer_id) WHERE status = 'waiting'
           DO UPDATE SET quantity = excluded.quantity, template = excluded.template, updated_at = now()
-          RETURNING place::text, (xmax = 0) AS created`;
+          RETURNING place::text, join_key = ${input.joinKey} AS created`;
         if (!entry) throw new Error('waiting-list insert returned no row');
         const [rank] = await tx<{ position: number }[]>`
           SELECT count(*)::int AS position FROM booking.waitlist WHERE event_id = ${input.eventId} AND status = 'waiting' AND place <= ${entry.place}::bigint`;

@@ -125,6 +125,16 @@ describe('joining and leaving', () => {
     await expectInvariants(eventId);
   });
 
+  it('customers joining at once each get a place of their own: 1 to n, every one new', async () => {
+    const { eventId } = await soldOutRoom();
+    const customers = await Promise.all(Array.from({ length: 12 }, () => stack.http.user('customer')));
+    const answers = await Promise.all(customers.map((customer) => join(eventId, customer, 1)));
+    expect(answers.map((answer) => answer.status)).toEqual(customers.map(() => 201));
+    expect(answers.map((answer) => answer.body.position).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(customers.map((_, index) => index + 1));
+    const places = await Promise.all(customers.map(async (customer) => (await mine(eventId, customer)).body.position));
+    expect(places).toEqual(answers.map((answer) => answer.body.position));
+  });
+
   it('refuses what a waiting list cannot be for, and changes nothing', async () => {
     const open = await stack.http.event(organizer.token, { type: 'reserved', rows: 1, seatsPerRow: 4 });
     const customer = await stack.http.user('customer');

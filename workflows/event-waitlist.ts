@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, currentUpdateInfo, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { PendingOffer, WaitlistEnd, WaitlistInput } from '../lib/waitlist.js';
 import { waitlistLine, waitlistOffers } from './activity-presets.js';
 import { joinUpdate, leaveUpdate, offersMadeSignal, waitlistStateQuery } from './waitlist-messages.js';
@@ -26,7 +26,8 @@ export async function eventWaitlist(input: WaitlistInput): Promise<WaitlistEnd> 
 
   setHandler(joinUpdate, async (join) => {
     messages++;
-    return waitlistLine.joinWaitlist({ eventId, ...join });
+    // The update's id names this join: its local activity may run again (a failed workflow task).
+    return waitlistLine.joinWaitlist({ eventId, ...join, joinKey: currentUpdateInfo()?.id ?? uuid4() });
   });
   setHandler(leaveUpdate, async ({ customerId }) => {
     messages++;

@@ -6,6 +6,7 @@ CREATE TABLE "booking"."waitlist" (
 	"quantity" integer NOT NULL,
 	"status" text DEFAULT 'waiting' NOT NULL,
 	"template" jsonb NOT NULL,
+	"join_key" text NOT NULL,
 	"reservation_id" uuid,
 	"released_by" uuid,
 	"offer_expires_at" timestamp with time zone,

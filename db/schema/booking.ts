@@ -108,6 +108,12 @@ export const waitlist = booking.table(
     status: text('status', { enum: waitlistStatuses }).notNull().default('waiting'),
     /** lib/waitlist.ts OfferTemplate: the event as it was when the customer joined (price included). */
     template: jsonb('template').notNull(),
+    /**
+     * The join (the waiting-list workflow's update id) that created the entry: a join retried after
+     * it wrote the row (a local activity runs again when its workflow task failed) still answers
+     * "created", while a later join of the same customer answers "already waiting".
+     */
+    joinKey: text('join_key').notNull(),
     /** The offer: a held reservation of the customer's own. */
     reservationId: uuid('reservation_id'),
     /** The reservation whose release made the offer (its retried release finds the offer again). */
