@@ -309,21 +309,24 @@ export class ReservationClient {
    * workflows/event-waitlist.ts), which writes the line: the API never writes booking state.
    */
   async joinWaitlist(eventId: string, startsAt: string, join: JoinRequest): Promise<WaitlistPlace> {
-    const operation = new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', {
+    const start = {
       workflowId: waitlistWorkflowId(eventId),
       taskQueue: this.cfg.TASK_QUEUE,
-      args: [{ eventId, startsAt }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ eventId, startsAt }] as [Parameters<typeof eventWaitlist>[0]],
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
       typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
       staticSummary: `Waiting list of event ${eventId}`,
-    });
-    return this.withinCallTime(() => this.workflows.executeUpdateWithStart(joinUpdate, { args: [join], startWorkflowOperation: operation }));
+    };
+    // An operation is used once: each attempt gets its own.
+    return this.withinCallTime(() =>
+      retryUnprocessedUpdate(() => this.workflows.executeUpdateWithStart(joinUpdate, { args: [join], startWorkflowOperation: new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', start) })),
+    );
   }
 
   /** Takes the customer off the list; no list running means they were not on it. */
   async leaveWaitlist(eventId: string, customerId: string): Promise<{ left: boolean }> {
     try {
-      return await this.withinCallTime(() => this.workflows.getHandle(waitlistWorkflowId(eventId)).executeUpdate(leaveUpdate, { args: [{ customerId }] }));
+      return await this.withinCallTime(() => retryUnprocessedUpdate(() => this.workflows.getHandle(waitlistWorkflowId(eventId)).executeUpdate(leaveUpdate, { args: [{ customerId }] })));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return { left: false };
       throw error;
@@ -345,6 +348,22 @@ export class ReservationClient {
       if (type === Failure.AlreadyCheckedIn || type === Failure.TicketVoid) throw new DomainError(type);
       if (type === Failure.TicketNotFound) throw new DomainError(type, `No ticket ${code}`);
       throw error;
+    }
+  }
+}
+
+/**
+ * Many updates of one workflow at once (a burst of joins of one waiting list) get some rejected by
+ * the server with "it wasn't processed by worker" (seen on the dev server, 2 of 40 at once): such an
+ * update was never accepted, so it did nothing, and is sent again (a few times, within the call's time).
+ */
+async function retryUnprocessedUpdate<T>(send: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const unprocessed = error instanceof WorkflowUpdateFailedError && /wasn't processed by worker/i.test(`${error.cause?.message ?? ''} ${error.message}`);
+      if (!unprocessed || attempt >= attempts) throw error;
     }
   }
 }
