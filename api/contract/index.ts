@@ -9,3 +9,4 @@ export * from './reservations.js';
 export * from './sales.js';
 export * from './tickets.js';
 export * from './notifications.js';
+export * from './queue.js';
