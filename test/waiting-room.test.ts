@@ -320,6 +320,22 @@ describe('live', () => {
     }
   });
 
+  it('a socket that subscribed before its user joined hears of the place and, later, of the admission', async () => {
+    const eventId = await queuedEvent({ opensInMs: 2_500, admitPerMinute: 600 });
+    const customer = await stack.http.user();
+    const socket = await LiveClient.connect(stack.wsUrl, { token: customer.token });
+    try {
+      socket.send({ type: 'subscribe_queue', eventId });
+      await socket.next((message) => message.type === 'queue');
+      expect((await join(eventId, customer.token)).status).toBe(201);
+      const admitted = await socket.next((message) => message.type === 'queue_place' && message.status === 'admitted', 15_000);
+      expect(admitted).toMatchObject({ eventId, place: 1 });
+      expect((admitted as LiveMessage & { admissionToken?: string }).admissionToken).toBe((await me(eventId, customer.token)).body.admissionToken);
+    } finally {
+      await socket.close();
+    }
+  });
+
   it('a queue subscription for an event without a queue is refused, and unsubscribing is answered', async () => {
     const plain = await stack.http.event(organizer.token);
     const socket = await LiveClient.connect(stack.wsUrl);

@@ -19,8 +19,8 @@ class QueueRoom {
   readonly subscribers = new Set<Connection>();
   /** The subscribed users' sockets, for their own `queue_place` messages. */
   readonly byUser = new Map<string, Set<Connection>>();
-  /** Their places as last read. */
-  readonly places = new Map<string, PlaceRow>();
+  /** Their places as last read; null for a subscribed user who had not joined (yet). */
+  readonly places = new Map<string, PlaceRow | null>();
   last: QueueChangeMessage | undefined;
   lastBytes: Buffer | undefined;
   loading: Promise<boolean> | undefined;
@@ -54,8 +54,9 @@ class QueueRoom {
   }
 }
 
-/** Whose place may have changed with this broadcast: admitted, drawn, or lapsed. */
-function affected(place: PlaceRow, message: QueueChangeMessage, now: number): boolean {
+/** Whose place may have changed with this broadcast: admitted, drawn, lapsed, or joined since subscribing. */
+function affected(place: PlaceRow | null, message: QueueChangeMessage, now: number): boolean {
+  if (place === null) return true;
   switch (place.status) {
     case 'pre_queue':
       return message.state !== 'pre_opening';
@@ -115,8 +116,10 @@ export class QueueRooms {
     const user = connection.user;
     if (!user || !room.last) return;
     const place = await this.store.placeRow(eventId, user.id);
-    if (!place || !room.subscribers.has(connection)) return;
-    room.places.set(user.id, place);
+    if (!room.subscribers.has(connection)) return;
+    // Not joined yet: looked up again with the next broadcast, so a join after subscribing is heard of.
+    room.places.set(user.id, place ?? null);
+    if (!place) return;
     connection.deliver(encode({ type: 'queue_place', ...(await presentPlace(place, { admittedThrough: room.last.admittedThrough, ratePerMinute: room.last.admitPerMinute }, new Date(room.last.opensAt), this.deps.tokens)) }));
   }
 
@@ -183,7 +186,7 @@ export class QueueRooms {
     const ids: string[] = [];
     for (const [userId, place] of room.places) {
       if (!affected(place, message, now)) continue;
-      if (ended && (place.status === 'pre_queue' || place.status === 'waiting')) {
+      if (ended && place !== null && (place.status === 'pre_queue' || place.status === 'waiting')) {
         // The broadcast has told them; keep the local copy in step without a query.
         room.places.set(userId, { ...place, status: message.state === 'sold_out' ? 'sold_out' : 'closed' });
         continue;
@@ -193,7 +196,7 @@ export class QueueRooms {
     if (ids.length === 0) return;
     for (const place of await this.store.placesOf(room.eventId, ids)) {
       const before = room.places.get(place.accountId);
-      if (!before || (before.status === place.status && before.place === place.place)) continue;
+      if (before === undefined || (before !== null && before.status === place.status && before.place === place.place)) continue;
       room.places.set(place.accountId, place);
       const sockets = room.byUser.get(place.accountId);
       if (!sockets) continue;
