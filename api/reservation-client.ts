@@ -314,7 +314,7 @@ export class ReservationClient {
       this.workflows.signalWithStart<typeof waitingRoom>('waitingRoom', {
         workflowId: waitingRoomWorkflowId(eventId),
         taskQueue: this.cfg.TASK_QUEUE,
-        args: [{ eventId, tickMs: this.cfg.QUEUE_TICK_MS }],
+        args: [{ eventId, tickMs: this.cfg.QUEUE_TICK_MS, ticksPerRun: this.cfg.QUEUE_TICKS_PER_RUN }],
         typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
         staticSummary: `Waiting room of event ${eventId}`,
         signal: queueChangedSignal,

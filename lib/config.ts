@@ -160,6 +160,8 @@ const envSchema = z.object({
   QUEUE_ADMISSION_WINDOW_SECONDS: z.coerce.number().int().positive().default(5 * 60),
   /** How often an on-sale admits (one workflow tick: one transaction and one broadcast at most). */
   QUEUE_TICK_MS: z.coerce.number().int().min(100).default(1_000),
+  /** Admission ticks per run of an on-sale workflow before it continues as new (~8 history events a tick). */
+  QUEUE_TICKS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(240),
   /** Adaptive rate: the p99 latency admitted buyers' bookings should stay under. */
   QUEUE_TARGET_LATENCY_MS: durationMs.default(1_000),
   /** Adaptive rate: admitted-but-unfinished buyers at least (and at the start), and at most. */

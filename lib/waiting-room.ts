@@ -101,6 +101,8 @@ export interface WaitingRoomInput {
   eventId: string;
   /** QUEUE_TICK_MS: how often admission runs. */
   tickMs: number;
+  /** QUEUE_TICKS_PER_RUN: ticks before continuing as new (absent: the workflow's default). */
+  ticksPerRun?: number;
   carry?: number;
   window?: number | null;
   /** Workflow time (ms) of the last tick, for the fixed rate's elapsed time. */

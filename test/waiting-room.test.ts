@@ -9,7 +9,7 @@ import { startStack, type Stack } from './support/stack.js';
 
 /**
  * The waiting room on the suite's real Temporal dev server and Postgres: real timers, the real
- * on-sale workflow and activities. Ticks every 200 ms; an admission lasts 4 s; the adaptive window
+ * on-sale workflow and activities. Ticks every 200 ms, a new run every 5; an admission lasts 4 s; the adaptive window
  * is pinned to one buyer at a time, so that who is admitted when is exact.
  */
 const WINDOW_SECONDS = 4;
@@ -18,7 +18,8 @@ let organizer: { token: string; id: string };
 
 beforeAll(async () => {
   stack = await startStack({
-    env: { QUEUE_TICK_MS: '200', QUEUE_ADMISSION_WINDOW_SECONDS: String(WINDOW_SECONDS), QUEUE_JOIN_LEAD_SECONDS: '3600', QUEUE_MIN_WINDOW: '1', QUEUE_MAX_WINDOW: '1' },
+    // A run continues as new every 5 ticks (a second), so every test here crosses runs.
+    env: { QUEUE_TICK_MS: '200', QUEUE_TICKS_PER_RUN: '5', QUEUE_ADMISSION_WINDOW_SECONDS: String(WINDOW_SECONDS), QUEUE_JOIN_LEAD_SECONDS: '3600', QUEUE_MIN_WINDOW: '1', QUEUE_MAX_WINDOW: '1' },
   });
   organizer = await stack.http.user('organizer');
 });
@@ -145,6 +146,10 @@ describe('order and admission', () => {
 
     await waitFor('every place admitted', async () => ((await queueStateOf(eventId))?.admitted_through === 11 ? true : undefined));
     const admitted = await placesOf(eventId);
+    // Admission went on across runs of the on-sale workflow (continue-as-new every 5 ticks).
+    const runs = [];
+    for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${waitingRoomWorkflowId(eventId)}'` })) runs.push(run.runId);
+    expect(runs.length).toBeGreaterThan(1);
     // The draw's places did not move.
     for (const row of drawn) expect(admitted.find((later) => later.account_id === row.account_id)?.place).toBe(row.place);
     const byPlace = [...admitted].sort((x, y) => (x.place ?? 0) - (y.place ?? 0));

@@ -3,7 +3,7 @@ import type { QueueState, WaitingRoomInput } from '../lib/waiting-room.js';
 import { waitingRoomSteps as steps } from './activity-presets.js';
 import { queueChangedSignal, waitingRoomProgressQuery, type WaitingRoomProgress } from './waiting-room-messages.js';
 
-/** Ticks per run before continuing as new: ~8 history events a tick keeps a run under ~2,000. */
+/** Ticks per run before continuing as new (QUEUE_TICKS_PER_RUN): ~8 history events a tick keeps a run under ~2,000. */
 export const TICKS_PER_RUN = 240;
 
 export interface WaitingRoomEnd {
@@ -20,6 +20,7 @@ export interface WaitingRoomEnd {
  */
 export async function waitingRoom(input: WaitingRoomInput): Promise<WaitingRoomEnd> {
   const { eventId, tickMs } = input;
+  const ticksPerRun = input.ticksPerRun ?? TICKS_PER_RUN;
   let changed = false;
   const progress: WaitingRoomProgress = { phase: input.lastTickAt === undefined ? 'before_opening' : 'admitting', ticks: 0, admitted: 0, window: input.window ?? null };
   setHandler(queueChangedSignal, () => {
@@ -63,7 +64,7 @@ export async function waitingRoom(input: WaitingRoomInput): Promise<WaitingRoomE
     progress.admitted += tick.admitted;
     progress.window = window;
     if (tick.state !== 'open') return end(tick.state);
-    if (progress.ticks >= TICKS_PER_RUN) await continueAsNew<typeof waitingRoom>({ eventId, tickMs, carry, window, lastTickAt });
+    if (progress.ticks >= ticksPerRun) await continueAsNew<typeof waitingRoom>({ eventId, tickMs, ticksPerRun, carry, window, lastTickAt });
     // A settings change (the event cancelled, the queue removed) is read at once, not a tick later.
     changed = false;
     await condition(() => changed, tickMs);
