@@ -117,6 +117,8 @@ export class LiveFeed {
       case 'error':
         if (message.error === 'event_not_found' && message.eventId !== undefined && message.eventId === this.eventId) this.handlers.status('offline', 'This event no longer exists.');
         return;
+      case 'queue': // the waiting room's messages (docs/waiting-room.md)
+      case 'queue_place':
       case 'unsubscribed':
         return;
     }
