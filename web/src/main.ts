@@ -12,6 +12,7 @@ import { loadNotifications, receiveNotification, showSubscribe, toggleNotificati
 import { applyChange, applySnapshot, forgetMine, loadMine } from './seat-map.js';
 import { DEMO_CUSTOMER, logIn, logOut, onSessionChange, showAccount, typedCredentials } from './session.js';
 import { state, type ClientConfig } from './state.js';
+import { joinQueue, queueResumed, receivePlace, receiveQueue, refreshWaitingRoom } from './waiting-room.js';
 
 const live = new LiveFeed({
   token: () => state.token,
@@ -24,6 +25,9 @@ const live = new LiveFeed({
     if (message.status !== 'held' && message.status !== 'pending') offerEnded(message.id);
   },
   notification: (message) => receiveNotification(message.notification),
+  queue: receiveQueue,
+  queuePlace: ({ type: _type, ...place }) => receivePlace(place),
+  queueResumed,
   unauthorized: () => void logOut('Your session has expired: log in again.'),
 });
 
@@ -35,6 +39,7 @@ onSessionChange(async () => {
   else forgetMine();
   setOffer(undefined);
   updateCheckout();
+  await refreshWaitingRoom();
 });
 
 function route(): void {
@@ -55,6 +60,7 @@ bestQuantity.addEventListener('input', updateCheckout);
 $('ba-find').addEventListener('click', () => void findBestAvailable());
 $('ba-confirm').addEventListener('click', () => void bookOffer());
 $('ba-release').addEventListener('click', () => void releaseOffer());
+$('queue-join').addEventListener('click', () => void joinQueue());
 $('back').addEventListener('click', () => (location.hash = ''));
 $('logout').addEventListener('click', () => void logOut());
 $('notifications-toggle').addEventListener('click', toggleNotifications);
