@@ -26,7 +26,9 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import { eventChangedSignal } from '../workflows/reminder-messages.js';
-import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation } from '../workflows/index.js';
+import { queueChangedSignal } from '../workflows/waiting-room-messages.js';
+import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
+import type { checkIn, eventCancellation, eventReminders, reservation, reservationCancellation, waitingRoom } from '../workflows/index.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError, IdempotencyKeyReused } from './errors.js';
@@ -299,6 +301,24 @@ export class ReservationClient {
   async eventChanged(eventId: string, previousStartsAt: string): Promise<void> {
     await this.withinCallTime(() =>
       this.workflows.signalWithStart<typeof eventReminders>('eventReminders', { ...this.remindersOptions(eventId, previousStartsAt), signal: eventChangedSignal }),
+    );
+  }
+
+  /**
+   * The event's on-sale workflow (workflows/waiting-room.ts): started when the event gets a queue,
+   * told when its settings change (it reads them again at once). Started again if it had ended,
+   * e.g. a queue removed and set anew.
+   */
+  async queueChanged(eventId: string): Promise<void> {
+    await this.withinCallTime(() =>
+      this.workflows.signalWithStart<typeof waitingRoom>('waitingRoom', {
+        workflowId: waitingRoomWorkflowId(eventId),
+        taskQueue: this.cfg.TASK_QUEUE,
+        args: [{ eventId, tickMs: this.cfg.QUEUE_TICK_MS }],
+        typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+        staticSummary: `Waiting room of event ${eventId}`,
+        signal: queueChangedSignal,
+      }),
     );
   }
 

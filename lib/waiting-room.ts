@@ -47,3 +47,86 @@ export function estimatedWaitSeconds(position: number, admitPerMinute: number): 
   if (!(admitPerMinute > 0)) return null;
   return Math.ceil((position * 60) / admitPerMinute);
 }
+
+/** The on-sale workflow of an event's queue (workflows/waiting-room.ts). */
+export const waitingRoomWorkflowId = (eventId: string): string => `waiting-room-${eventId}`;
+
+/**
+ * Fixed rate: how many to admit this tick. Fractions carry over to the next tick, so 90 a minute
+ * at one tick a second admits 1, 2, 1, 2, … and exactly 90 a minute, however the ticks are spaced.
+ */
+export function fixedRateAdmissions(input: { admitPerMinute: number; elapsedMs: number; carry: number }): { admit: number; carry: number } {
+  const due = (input.admitPerMinute * Math.max(0, input.elapsedMs)) / 60_000 + input.carry;
+  const admit = Math.floor(due);
+  // A carry never exceeds one tick's worth plus one buyer: a long pause does not bank a burst.
+  const cap = Math.max(1, (input.admitPerMinute * Math.max(0, input.elapsedMs)) / 60_000);
+  return { admit, carry: Math.min(due - admit, cap) };
+}
+
+export interface AdmissionWindowLimits {
+  /** The window a fresh queue starts with, and its floor (QUEUE_MIN_WINDOW). */
+  min: number;
+  /** Its ceiling (QUEUE_MAX_WINDOW). */
+  max: number;
+  /** The p99 booking latency admitted buyers should see (QUEUE_TARGET_LATENCY_MS). */
+  targetLatencyMs: number;
+}
+
+/**
+ * The adaptive rate rule (docs/waiting-room.md, "The rate rule"): the window is how many admitted
+ * buyers may be unfinished (admitted, not booked, window not over) at once. By Little's law the
+ * admission rate then settles at window ÷ (time an admitted buyer takes to book), so the window
+ * is the knob, and booking latency is the signal:
+ * - the recent p99 of admitted buyers' bookings above the target: the stack is saturated, the
+ *   window shrinks to three quarters (multiplicative decrease), never below `min`;
+ * - at or under the target with the window full (the window, not the buyers, limits the rate): it
+ *   grows by a tenth (at least 1) a tick, up to `max`;
+ * - otherwise (no samples, or buyers not using the window): unchanged.
+ */
+export function nextAdmissionWindow(input: { window: number; inFlight: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
+  const { window, inFlight, p99LatencyMs, limits } = input;
+  const clamp = (value: number): number => Math.min(limits.max, Math.max(limits.min, value));
+  if (p99LatencyMs !== null && p99LatencyMs > limits.targetLatencyMs) return clamp(Math.floor(window * 0.75));
+  if (inFlight >= window && (p99LatencyMs === null || p99LatencyMs <= limits.targetLatencyMs)) {
+    return p99LatencyMs === null ? clamp(window) : clamp(window + Math.max(1, Math.ceil(window / 10)));
+  }
+  return clamp(window);
+}
+
+/** Adaptive rate: admit as many as the window has room for. */
+export const adaptiveAdmissions = (window: number, inFlight: number): number => Math.max(0, window - inFlight);
+
+/** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
+export interface WaitingRoomInput {
+  eventId: string;
+  /** QUEUE_TICK_MS: how often admission runs. */
+  tickMs: number;
+  carry?: number;
+  window?: number | null;
+  /** Workflow time (ms) of the last tick, for the fixed rate's elapsed time. */
+  lastTickAt?: number;
+}
+
+/** What the workflow asks of one tick. */
+export interface AdmissionTickInput {
+  eventId: string;
+  elapsedMs: number;
+  carry: number;
+  /** The adaptive window so far (null: start at the minimum). */
+  window: number | null;
+}
+
+export interface AdmissionTickResult {
+  state: QueueState;
+  carry: number;
+  window: number | null;
+  admitted: number;
+  lapsed: number;
+}
+
+/** The queue's schedule as the catalogue and the queue row have it now. */
+export interface QueueSchedule {
+  state: QueueState;
+  /** Null: the event has no queue (any more). */
+  opensAt: string | null;
+}

@@ -3,6 +3,7 @@ import type { PaymentActivities } from '../activities/payments.js';
 import type { SeatActivities } from '../activities/seats.js';
 import type { TicketActivities } from '../activities/tickets.js';
 import type { TwoPhaseActivities } from '../activities/two-phase-commit/activity.js';
+import type { WaitingRoomActivities } from '../activities/waiting-room.js';
 import { nonRetryableStepFailures } from '../lib/failures.js';
 
 const businessFailures = [...nonRetryableStepFailures];
@@ -46,4 +47,13 @@ export const atomicBooking = proxyActivities<TwoPhaseActivities>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8, nonRetryableErrorTypes: businessFailures },
+});
+
+/**
+ * The on-sale workflow's steps: short database transactions, retried until they go through (each
+ * is idempotent under the queue row's lock); a tick that fails is simply the next tick's work.
+ */
+export const waitingRoomSteps = proxyActivities<WaitingRoomActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });

@@ -4,3 +4,4 @@ export { eventCancellation } from './event-cancellation.js';
 export { checkIn } from './check-in.js';
 export { twoPhaseReservation } from './two-phase-reservation.js';
 export { eventReminders } from './event-reminders.js';
+export { waitingRoom } from './waiting-room.js';
