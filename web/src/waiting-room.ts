@@ -18,6 +18,8 @@ const PLACE_PUSH_GRACE_MS = 1500;
 /** Spread of those fallback reads, so that thousands of pages do not ask in the same millisecond. */
 const FALLBACK_JITTER_MS = 1000;
 const TICK_MS = 1000;
+/** Nothing heard for this long: read the place once (a socket can go quiet without closing). */
+const QUIET_MS = 20_000;
 /** The countdown turns orange in its last minute. */
 const URGENT_MS = 60_000;
 
@@ -31,6 +33,8 @@ interface Room {
   ticker: ReturnType<typeof setInterval> | undefined;
   /** The seat map is shown (and its feed followed) while the buyer holds a live admission. */
   seatsOpen: boolean;
+  /** When the socket last told us anything about the queue. */
+  heardAt: number;
 }
 
 let room: Room | undefined;
@@ -44,11 +48,11 @@ export const queued = (event: Event | undefined): boolean => Boolean(event?.queu
  */
 export async function enterWaitingRoom(event: Event, live: LiveFeed): Promise<void> {
   leaveWaitingRoom();
-  room = { event, live, place: undefined, broadcast: undefined, fallback: undefined, ticker: undefined, seatsOpen: false };
+  room = { event, live, place: undefined, broadcast: undefined, fallback: undefined, ticker: undefined, seatsOpen: false, heardAt: Date.now() };
   $('queue').hidden = false;
   setSeatsOpen(false);
   live.watchQueue(event.id);
-  room.ticker = setInterval(render, TICK_MS);
+  room.ticker = setInterval(tick, TICK_MS);
   render();
   await readPlace();
 }
@@ -92,6 +96,7 @@ export async function joinQueue(): Promise<void> {
 export function receiveQueue(message: QueueMessage): void {
   if (!room || message.eventId !== room.event.id) return;
   room.broadcast = message;
+  room.heardAt = Date.now();
   setLive('live', 'Live queue');
   const standing = queueStanding(room.place, message, Date.now());
   // The draw happened, or the line reached us: our place message should come; if it does not, ask once.
@@ -105,6 +110,20 @@ export function receivePlace(place: QueuePlace): void {
   clearTimeout(room.fallback);
   room.fallback = undefined;
   room.place = place;
+  room.heardAt = Date.now();
+  render();
+}
+
+/** Every second: the countdowns, and one read of the place after a long silence while still in line. */
+function tick(): void {
+  if (!room) return;
+  const status = queueStanding(room.place, room.broadcast, Date.now()).status;
+  // Before the opening silence is normal (nothing moves): only a silent line after it is suspicious.
+  const opened = room.place !== undefined && Date.parse(room.place.opensAt) < Date.now();
+  if (opened && (status === 'waiting' || status === 'pre_queue') && Date.now() - room.heardAt > QUIET_MS) {
+    room.heardAt = Date.now();
+    scheduleFallback();
+  }
   render();
 }
 
