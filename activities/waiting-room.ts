@@ -73,9 +73,11 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             RETURNING 1
           )
           SELECT count(*)::int AS count FROM placed`;
+        // A fixed rate is known from the start: estimates need not wait for the first tick.
         await tx`
-          UPDATE waitroom.queues SET state = 'open', total = ${drawn?.count ?? 0}, opened_at = now(), version = version + 1, updated_at = now()
-          WHERE event_id = ${input.eventId}`;
+          UPDATE waitroom.queues q SET state = 'open', total = ${drawn?.count ?? 0}, opened_at = now(), version = version + 1, updated_at = now(),
+            rate_per_minute = coalesce(e.queue_admit_per_minute, 0)
+          FROM catalog.events e WHERE q.event_id = ${input.eventId} AND e.id = q.event_id`;
         await announceQueue(tx, input.eventId);
         return 'open';
       });

@@ -25,6 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+type Customer = Awaited<ReturnType<Stack['http']['user']>>;
 type Seating = { type: 'reserved'; rows: number; seatsPerRow: number } | { type: 'general'; capacity: number };
 
 async function queuedEvent(options: { opensInMs: number; admitPerMinute?: number; seating?: Seating; on?: Stack }): Promise<string> {
@@ -118,7 +119,7 @@ describe('joining', () => {
 describe('order and admission', () => {
   it('those who joined before the opening get a random order, fixed at the opening; later arrivals follow in arrival order; admission follows the order exactly', async () => {
     const eventId = await queuedEvent({ opensInMs: 6_000, admitPerMinute: 300 });
-    const early = [];
+    const early: Customer[] = [];
     for (let i = 0; i < 8; i++) early.push(await stack.http.user());
     for (const customer of early) expect((await join(eventId, customer.token)).status).toBe(201);
     await waitFor('the opening', async () => ((await queueStateOf(eventId))?.state === 'open' ? true : undefined));
@@ -130,7 +131,7 @@ describe('order and admission', () => {
     // Random: not the joining order (a 1 in 40,320 chance that a correct draw fails this).
     expect(joinOrder).not.toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
-    const late = [];
+    const late: (number | null)[] = [];
     for (let i = 0; i < 3; i++) {
       const customer = await stack.http.user();
       const answer = await join(eventId, customer.token);
@@ -152,7 +153,7 @@ describe('order and admission', () => {
 
   it('a waiting buyer sees their position and an estimate that shrink as places ahead are admitted', async () => {
     const eventId = await queuedEvent({ opensInMs: 3_000, admitPerMinute: 30 });
-    const customers = [];
+    const customers: Customer[] = [];
     for (let i = 0; i < 4; i++) customers.push(await stack.http.user());
     for (const customer of customers) await join(eventId, customer.token);
     await waitFor('the opening', async () => ((await queueStateOf(eventId))?.state === 'open' ? true : undefined));
@@ -315,7 +316,7 @@ describe('durability', () => {
     try {
       let worker = await other.startWorker();
       const eventId = await queuedEvent({ opensInMs: 2_000, admitPerMinute: 60, on: other });
-      const customers = [];
+      const customers: Customer[] = [];
       for (let i = 0; i < 5; i++) customers.push(await stack.http.user());
       for (const customer of customers) await join(eventId, customer.token, i(customers, customer) % 2 === 0 ? stack : other);
       for (const customer of customers) expect((await me(eventId, customer.token, stack)).body).toEqual((await me(eventId, customer.token, other)).body);
