@@ -303,6 +303,7 @@ export class OnSale {
       this.joinTimes.push(started - this.loadEpoch());
       if (answer.status === 200 || answer.status === 201) {
         this.joined++;
+        this.audience?.resubscribe(buyer);
         return buyer.setPlace(answer.body as QueuePlace);
       }
       const code = errorCodeOf(answer);

@@ -52,6 +52,7 @@ export class QueueAudience {
   readonly announced = new Map<number, number>();
   private lost = 0;
   private placeMessages = 0;
+  private readonly socketOf = new Map<QueueListener, WebSocket>();
   /** The version each socket saw first: it cannot miss what came before it subscribed. */
   private readonly firstVersion: number[] = [];
 
@@ -102,8 +103,18 @@ export class QueueAudience {
         }
       });
       this.sockets.push(socket);
+      this.socketOf.set(listener, socket);
       this.opened++;
     });
+  }
+
+  /**
+   * Subscribes the listener's socket again, as the page does after joining: the server reads the
+   * user's place when a socket subscribes, and only then pushes its changes (the admission) to it.
+   */
+  resubscribe(listener: QueueListener): void {
+    const socket = this.socketOf.get(listener);
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'subscribe_queue', eventId: this.eventId }));
   }
 
   close(): void {

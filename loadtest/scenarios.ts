@@ -85,13 +85,13 @@ export const scenarios = {
     },
   },
   onsale: {
-    summary: 'An on-sale (issue 14): 2,000 buyers join one 20 x 60 room\'s waiting room within 2 s before it opens, each books 1 to 4 seats best available once admitted; --no-queue: all book at the opening',
+    summary: 'An on-sale (issue 14): 2,000 buyers join one 20 x 30 room\'s waiting room within 2 s before it opens, each books 1 to 4 seats best available once admitted; --no-queue: all book at the opening',
     options: {
       onSale: true,
       customers: 2000,
       connections: 2000,
       events: 1,
-      seating: { type: 'reserved', rows: 20, seatsPerRow: 60 },
+      seating: { type: 'reserved', rows: 20, seatsPerRow: 30 },
       seatsPerRequest: { min: 1, max: 4 },
       bestAvailable: true,
       maxDurationMs: 300_000,

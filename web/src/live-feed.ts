@@ -118,6 +118,14 @@ export class LiveFeed {
     this.send({ type: 'subscribe_queue', eventId });
   }
 
+  /**
+   * Asks for the queue again after joining it: the server reads the user's place when a socket
+   * subscribes, and from then on pushes its changes (the admission) to this socket.
+   */
+  resubscribeQueue(): void {
+    if (this.queueEventId) this.send({ type: 'subscribe_queue', eventId: this.queueEventId });
+  }
+
   leaveQueue(): void {
     if (this.queueEventId) this.send({ type: 'unsubscribe_queue', eventId: this.queueEventId });
     this.queueEventId = undefined;

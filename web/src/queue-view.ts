@@ -42,7 +42,8 @@ export function queueStanding(place: QueuePlace | undefined, broadcast: QueueMes
     estimatedWaitSeconds: estimatedWaitSeconds(position, broadcast.admitPerMinute),
     progress: Math.min(1, broadcast.admittedThrough / place.place),
     turnReached: broadcast.admittedThrough >= place.place,
-    total: broadcast.total,
+    // A join after the last broadcast is already counted in our own place.
+    total: Math.max(broadcast.total, place.place),
   };
 }
 

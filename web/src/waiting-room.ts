@@ -65,7 +65,7 @@ export function leaveWaitingRoom(): void {
   room = undefined;
   $('queue').hidden = true;
   $('admission').hidden = true;
-  for (const id of ['selection', 'card-field', 'book']) $(id).hidden = false;
+  for (const id of ['selection', 'card-field', 'book', 'checkout']) $(id).hidden = false;
 }
 
 /** After log in or out: the place belongs to the account. */
@@ -84,8 +84,10 @@ export async function joinQueue(): Promise<void> {
   try {
     const answer = await api<QueuePlace>('POST', `/api/events/${encodeURIComponent(eventId)}/queue`);
     if (room?.event.id !== eventId) return;
-    if (answer.ok) room.place = answer.body;
-    else showProblem(answer.body.message ?? 'Could not join the queue.');
+    if (answer.ok) {
+      room.place = answer.body;
+      room.live.resubscribeQueue();
+    } else showProblem(answer.body.message ?? 'Could not join the queue.');
   } finally {
     button.disabled = false;
     render();
@@ -173,6 +175,8 @@ function setSeatsOpen(open: boolean): void {
   $('reserved').hidden = !open || !reserved;
   $('general').hidden = !open || reserved;
   for (const id of ['selection', 'card-field', 'book']) $(id).hidden = !open;
+  // In line and logged in, the checkout form would be an empty box; logged out it holds the log-in.
+  $('checkout').hidden = !open && Boolean(state.token);
   if (open === room.seatsOpen) return;
   room.seatsOpen = open;
   if (open) {
