@@ -51,9 +51,13 @@ export interface OnSaleReport {
   /** Every booking the buyers sent (with its retries and 202 follow-ups), and the confirmed ones. */
   bookingLatency: LatencyStats;
   confirmedLatency: LatencyStats;
+  /** Bookings sent after the last join was answered: the sale without the join burst. */
+  bookingLatencyAfterJoins: LatencyStats;
   /** Bookings answered 202 (pending) first, and bookings without a final answer in time: both must be 0. */
   answered202: number;
   timeouts: number;
+  /** Bookings that needed a call again (a lost answer, a 5xx or a 429) before their final answer. */
+  retriedBookings: number;
   /** Fallback reads of one's place (`GET …/queue/me`), besides each buyer's initial join. */
   placeReads: number;
   admission?: {
@@ -224,6 +228,8 @@ export class OnSale {
   private readonly joinFailures: Record<string, number> = {};
   private placeReads = 0;
   private joined = 0;
+  /** When the last join was answered (ms since the load started). */
+  private joinsAnsweredAt = 0;
   private openingEpoch = 0;
 
   constructor(
@@ -303,6 +309,7 @@ export class OnSale {
       const answer = await this.run.api.post<QueuePlace | ErrorBody>(`/api/events/${this.event.id}/queue`, {}, buyer.token);
       this.joinLatencies.push(epochNow() - started);
       this.joinTimes.push(started - this.loadEpoch());
+      this.joinsAnsweredAt = Math.max(this.joinsAnsweredAt, this.run.now());
       if (answer.status === 200 || answer.status === 201) {
         this.joined++;
         this.audience?.resubscribe(buyer);
@@ -367,8 +374,10 @@ export class OnSale {
       ...(this.event.soldOutAt !== undefined ? { timeToSellOutMs: Math.round(this.event.soldOutAt - openingAtMs) } : {}),
       bookingLatency: latencyStats(bookings.map((record) => record.latencyMs)),
       confirmedLatency: latencyStats(bookings.filter((record) => record.outcome === 'confirmed').map((record) => record.latencyMs)),
+      bookingLatencyAfterJoins: latencyStats(bookings.filter((record) => record.start >= this.joinsAnsweredAt).map((record) => record.latencyMs)),
       answered202: bookings.filter((record) => record.answeredPending || record.status === 202).length,
       timeouts: bookings.filter((record) => ['client_timeout', 'pending_timeout'].includes(record.errorCode ?? '') || record.unresolved).length,
+      retriedBookings: bookings.filter((record) => (record.retries ?? 0) > 0).length,
       placeReads: this.placeReads,
     };
     if (this.audience) report.sockets = this.audience.report();

@@ -45,9 +45,10 @@ function onSaleLines(sale: NonNullable<LoadResult['onSale']>): string[] {
   const lines = [
     `On-sale         ${sale.buyers} buyers, ${sale.queue ? 'through the waiting room' : 'no queue: all booked at the opening'}; opening at ${seconds(sale.openingAtMs)} into the run`,
     `                ${sale.timeToSellOutMs !== undefined ? `sold out ${seconds(sale.timeToSellOutMs)} after the opening` : 'not sold out'}; buyers: ${counts(sale.outcomes)}`,
-    `                bookings ${ms(sale.bookingLatency)}; confirmed ${ms(sale.confirmedLatency)}; answered 202: ${sale.answered202}; timed out: ${sale.timeouts}`,
+    `                bookings ${ms(sale.bookingLatency)}; confirmed ${ms(sale.confirmedLatency)}; answered 202: ${sale.answered202}; timed out: ${sale.timeouts}; needed a retry: ${sale.retriedBookings}`,
   ];
   if (sale.queue) {
+    lines.push(`                bookings sent after the last join was answered: ${ms(sale.bookingLatencyAfterJoins)}`);
     lines.push(`                joins ${sale.joins.ok} ok${Object.keys(sale.joins.failedByReason).length ? `, ${counts(sale.joins.failedByReason)}` : ''}, ${ms(sale.joins.latency)}; fallback place reads ${sale.placeReads}`);
   }
   if (sale.admission) {

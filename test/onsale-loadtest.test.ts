@@ -66,6 +66,7 @@ describe('the on-sale scenario', () => {
     expect(sale?.timeToSellOutMs).toBeGreaterThan(0);
     expect(sale?.timeouts).toBe(0);
     expect(sale?.answered202).toBe(0);
+    expect(sale?.retriedBookings).toBe(0);
     expect(sale?.fairness).toMatchObject({ inversions: 0, skipped: 0, maxPlacesPerAccount: 1, places: 50 });
     expect(sale?.fairness?.drawnAtOpening).toBeGreaterThan(0);
     // Only admitted buyers booked (one admitted just as the room sold out may be told so first and not try).
