@@ -18,7 +18,7 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga (best available included), of two-phase commit and of the reminders', () => {
+  it('has a recorded history for every path of the saga (best available included), of two-phase commit, of the reminders and of the waiting room', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
       [
         'best-available-confirmed',
@@ -41,6 +41,8 @@ describe('workflow replay', () => {
         'two-phase-confirmed',
         'two-phase-declined',
         'two-phase-seats-unavailable',
+        'waiting-room-closed',
+        'waiting-room-sold-out',
       ].sort(),
     );
   });

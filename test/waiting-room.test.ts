@@ -4,6 +4,7 @@ import { Tokens } from '../api/auth.js';
 import { pollUntil } from '../lib/poll.js';
 import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
 import type { WaitingRoomEnd } from '../workflows/waiting-room.js';
+import { LiveClient, type LiveMessage } from './support/live-client.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
@@ -84,8 +85,10 @@ describe('joining', () => {
     expect(first.body.estimatedWaitSeconds).toBeGreaterThan(3_500);
     const again = await join(eventId, customer.token);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual(first.body);
-    expect((await me(eventId, customer.token)).body).toEqual(first.body);
+    // The same place (the estimate counts down to the opening, so it may be a second less).
+    const samePlace = ({ estimatedWaitSeconds: _estimate, ...rest }: QueuePlace) => rest;
+    expect(samePlace(again.body)).toEqual(samePlace(first.body));
+    expect(samePlace((await me(eventId, customer.token)).body)).toEqual(samePlace(first.body));
     const together = await Promise.all([join(eventId, customer.token), join(eventId, customer.token), join(eventId, customer.token)]);
     expect(together.map((answer) => answer.status)).toEqual([200, 200, 200]);
     expect(await placesOf(eventId)).toHaveLength(1);
@@ -220,6 +223,11 @@ describe('booking with an admission', () => {
     expect(view.status).toBe(200);
     expect(queueOverview.parse(view.body)).toMatchObject({ eventId, state: 'open', admitPerMinute: 6_000, booked: 1, admitted: 1, waiting: 0, admittedThrough: 2, total: 2 });
     expect((await stack.http.get(`/api/events/${eventId}/queue`, a.token)).status).toBe(403);
+    // Prometheus: the event's queue has one admitted buyer still to book, nobody waiting.
+    const scraped = await stack.http.get<string>('/metrics');
+    expect(scraped.body).toContain(`boxoffice_queue_admitted{event_id="${eventId}"} 1`);
+    expect(scraped.body).toContain(`boxoffice_queue_waiting{event_id="${eventId}"} 0`);
+    expect(scraped.body).toContain(`boxoffice_queue_admit_per_minute{event_id="${eventId}"} 6000`);
   });
 
   it('an admitted buyer who does not book within the window loses the turn, and the next one is admitted', async () => {
@@ -265,6 +273,64 @@ describe('booking with an admission', () => {
     expect((await stack.http.post(`/api/events/${eventId}/queue`, {}, (await stack.http.user()).token)).body).toMatchObject({ error: 'sold_out' });
     const end = (await stack.temporal.workflow.getHandle(waitingRoomWorkflowId(eventId)).result()) as WaitingRoomEnd;
     expect(end).toEqual({ ended: 'sold_out' });
+  });
+});
+
+describe('live', () => {
+  it('sockets hear one broadcast per change; a user’s own admission, with its token, reaches only that user’s sockets; the sell-out reaches everyone waiting', async () => {
+    const eventId = await queuedEvent({ opensInMs: 2_500, seating: { type: 'general', capacity: 1 } });
+    const customers = [await stack.http.user(), await stack.http.user(), await stack.http.user()];
+    for (const customer of customers) await join(eventId, customer.token);
+    const sockets = await Promise.all(customers.map((customer) => LiveClient.connect(stack.wsUrl, { token: customer.token })));
+    const anonymous = await LiveClient.connect(stack.wsUrl);
+    try {
+      for (const socket of [...sockets, anonymous]) socket.send({ type: 'subscribe_queue', eventId });
+      // On subscribe: the queue as it is, and (with a token) one's own place.
+      for (const socket of sockets) {
+        await socket.next((message) => message.type === 'queue' && message.eventId === eventId);
+        expect(await socket.next((message) => message.type === 'queue_place')).toMatchObject({ eventId, status: 'pre_queue' });
+      }
+      await anonymous.next((message) => message.type === 'queue');
+      const isAdmission = (message: LiveMessage) => message.type === 'queue_place' && message.status === 'admitted';
+      const admittedSocket = await Promise.any(sockets.map((socket) => socket.next(isAdmission, 15_000).then((message) => ({ socket, message }))));
+      const admission = admittedSocket.message as LiveMessage & { admissionToken?: string };
+      expect(admission.admissionToken).toEqual(expect.any(String));
+      const holder = customers[sockets.indexOf(admittedSocket.socket)];
+      if (!holder) throw new Error('no holder');
+      // Nobody else got a token.
+      for (const socket of [...sockets, anonymous]) {
+        if (socket === admittedSocket.socket) continue;
+        expect(socket.messages.filter((message) => 'admissionToken' in message)).toEqual([]);
+      }
+      // Every socket saw the same broadcast of the admission, versions only growing.
+      for (const socket of [...sockets, anonymous]) {
+        const broadcasts = await pollUntil(async () => {
+          const seen = socket.messages.filter((message) => message.type === 'queue') as (LiveMessage & { admittedThrough: number; version: number })[];
+          return seen.some((message) => message.admittedThrough >= 1) ? seen : undefined;
+        }, { timeoutMs: 5_000, intervalMs: 50, what: 'the admission broadcast' });
+        const versions = broadcasts.map((message) => message.version);
+        expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+      }
+      const booked = await stack.http.post('/api/reservations', { eventId, quantity: 1, paymentToken: 'tok_visa' }, holder.token, { 'admission-token': admission.admissionToken ?? '' });
+      expect(booked.status).toBe(201);
+      const soldOut = (message: LiveMessage) => message.type === 'queue' && (message as LiveMessage & { state?: string }).state === 'sold_out';
+      await Promise.all([...sockets, anonymous].map((socket) => socket.next(soldOut, 15_000)));
+    } finally {
+      await Promise.all([...sockets, anonymous].map((socket) => socket.close().catch(() => 0)));
+    }
+  });
+
+  it('a queue subscription for an event without a queue is refused, and unsubscribing is answered', async () => {
+    const plain = await stack.http.event(organizer.token);
+    const socket = await LiveClient.connect(stack.wsUrl);
+    try {
+      socket.send({ type: 'subscribe_queue', eventId: plain });
+      expect(await socket.next((message) => message.type === 'error')).toMatchObject({ error: 'event_not_found', eventId: plain });
+      socket.send({ type: 'unsubscribe_queue', eventId: plain });
+      expect(await socket.next((message) => message.type === 'unsubscribed')).toMatchObject({ eventId: plain, feed: 'queue' });
+    } finally {
+      await socket.close();
+    }
   });
 });
 

@@ -78,6 +78,10 @@ export const accessMatrix: readonly MatrixRow[] = [
   row('POST /api/events/:id/subscription', customersOnly, true, async (f, fresh) => ({ method: 'POST', path: `/api/events/${fresh ? await f.freshEvent() : f.event.id}/subscription` })),
   row('DELETE /api/events/:id/subscription', customersOnly, true, async (f, fresh) => ({ method: 'DELETE', path: `/api/events/${fresh ? await f.freshSubscribedEvent() : f.event.id}/subscription` })),
   row('GET /api/me/notifications', anyAccount, false, () => ({ method: 'GET', path: '/api/me/notifications' })),
+  row('POST /api/events/:id/queue', anyAccount, true, async (f, fresh) => ({ method: 'POST', path: `/api/events/${fresh ? await f.freshQueuedEvent() : f.queuedEvent.id}/queue` })),
+  // One's own place: only the customer has joined the fixture queue; for anyone else it is absent.
+  row('GET /api/events/:id/queue/me', [401, S, 404, 404, 404, 404], false, (f) => ({ method: 'GET', path: `/api/events/${f.queuedEvent.id}/queue/me` })),
+  row('GET /api/events/:id/queue', eventOwnerAndAdmin, false, (f) => ({ method: 'GET', path: `/api/events/${f.queuedEvent.id}/queue` })),
   row('GET /api/events/:id/sales.csv', eventOwnerAndAdmin, false, (f) => ({ method: 'GET', path: `/api/events/${f.event.id}/sales.csv` })),
   row('GET /api/reports/sales', adminOnly, false, () => ({ method: 'GET', path: `/api/reports/sales?from=2026-01-01&to=2026-12-31` })),
   row('GET /api/config', everyone, false, () => ({ method: 'GET', path: '/api/config' })),
@@ -92,4 +96,4 @@ export function accountOf(fixtures: AbuseFixtures, caller: Caller): Account | un
 }
 
 /** The error code each refusal must carry. */
-export const refusalCodes: Record<401 | 403 | 404, RegExp> = { 401: /^unauthorized$/, 403: /^forbidden$/, 404: /^[a-z]+_not_found$/ };
+export const refusalCodes: Record<401 | 403 | 404, RegExp> = { 401: /^unauthorized$/, 403: /^forbidden$/, 404: /^[a-z_]+_not_found$/ };

@@ -2,6 +2,7 @@ import type { AppDeps } from '../../deps.js';
 import { queueOverview, queuePlace } from '../../contract/index.js';
 import { DomainError } from '../../errors.js';
 import { Failure } from '../../../lib/failures.js';
+import { registerQueueGauges } from '../../metrics.js';
 import { route } from '../../route.js';
 import { assertOwner, eventIdParams, findEvent } from '../events.js';
 import { presentPlace } from './presenter.js';
@@ -16,8 +17,15 @@ function queueOf(event: EventRow): { opensAt: Date; joinOpensAt: Date; admitPerM
 }
 
 /** The waiting room's routes (docs/waiting-room.md): join, one's own place, the organizer's view. */
-export function queueRoutes({ db, tokens }: AppDeps) {
+export function queueRoutes({ db, tokens, metrics, logger }: AppDeps) {
   const store = queueStore(db.$client);
+  // A scrape while Postgres is away shows no queues rather than failing /metrics.
+  registerQueueGauges(metrics.registry, () =>
+    store.gauges().catch((error: unknown) => {
+      logger.warn({ err: error }, 'queue gauges not read');
+      return [];
+    }),
+  );
 
   return [
     route({
