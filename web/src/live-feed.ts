@@ -55,6 +55,8 @@ export class LiveFeed {
   /** The event whose waiting room is followed (docs/waiting-room.md), and the last broadcast's version. */
   private queueEventId: string | undefined;
   private queueVersion = -1;
+  /** Connections opened so far (a reconnection is any after the first). */
+  private opened = 0;
 
   constructor(private readonly handlers: LiveFeedHandlers) {}
 
@@ -66,11 +68,13 @@ export class LiveFeed {
     const socket = new WebSocket(`${protocol}://${location.host}${FEED_PATH}${query}`);
     this.socket = socket;
     socket.addEventListener('open', () => {
+      this.opened++;
       this.retryMs = FIRST_RETRY_MS;
       if (this.eventId) this.subscribe(this.eventId);
       if (this.queueEventId) {
         this.send({ type: 'subscribe_queue', eventId: this.queueEventId });
-        this.handlers.queueResumed();
+        // Only a reconnection can have missed something; the first connection is the initial state.
+        if (this.opened > 1) this.handlers.queueResumed();
       }
     });
     socket.addEventListener('message', (message: MessageEvent<string>) => this.receive(JSON.parse(message.data) as ServerMessage));
