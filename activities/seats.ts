@@ -45,11 +45,8 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
           if (state.status && isClosed(state.status)) {
             throw ApplicationFailure.create({ type: Failure.ReservationClosed, message: `Reservation is already ${state.status}`, nonRetryable: true });
           }
-          if (state.already.length > 0) {
-            // Held already: a retry after the commit, or a waiting-list offer, whose expiry the hand-off set.
-            const [row] = await tx<{ expires_at: Date | string | null }[]>`SELECT expires_at FROM booking.reservations WHERE id = ${request.reservationId}`;
-            return { seatIds: state.already, ...(row?.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}) };
-          }
+          // Held already: a retry after the commit, or a waiting-list offer, whose expiry the hand-off set.
+          if (state.already.length > 0) return { seatIds: state.already, ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}) };
           if ((state.closed ?? (await inventoryClosed(tx, request.eventId))) || state.started) throw eventNotOnSale();
           const { seatIds: claimed, lockWaitMs } = await claimSeats(tx, request, 'held', options.bestAvailableClaim);
           enforceHoldCaps(request, state.open, caps);

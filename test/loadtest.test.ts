@@ -235,11 +235,17 @@ describe('the load script against the real stack', () => {
     const deps = { stores: stack.storeSqls, temporal: stack.temporal };
     const expectedSold = new Map([[eventId, 8]]);
     const late = await stack.http.user('customer');
-    // A late request that reaches the seat-lock (the read model is made to miss the sale, or the
-    // API would refuse it before any workflow) leaves a failed reservation behind.
-    const [shown] = await stack.owner.sql<{ status: string; reservation_id: string }[]>`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = 'A-1' RETURNING status, reservation_id`;
-    expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, late.token)).status).toBe(409);
-    await stack.owner.sql`INSERT INTO readmodel.seat_states (event_id, seat_id, status, reservation_id) VALUES (${eventId}, 'A-1', ${shown?.status ?? 'sold'}, ${shown?.reservation_id ?? null})`;
+    // A late request that reaches the seat-lock leaves a failed reservation behind. The API's
+    // fail-fast check reads the booking store's reservations, so the sale's reservation is made to
+    // not list A-1 for the moment of the request (the seat itself stays sold, which the seat-lock reads).
+    const [owning] = await stack.stores.booking.sql<{ id: string }[]>`
+      UPDATE booking.reservations SET seat_ids = array_remove(seat_ids, 'A-1') WHERE event_id = ${eventId} AND 'A-1' = ANY(seat_ids) AND status = 'confirmed' RETURNING id`;
+    expect(owning).toBeTruthy();
+    try {
+      expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, late.token)).status).toBe(409);
+    } finally {
+      await stack.stores.booking.sql`UPDATE booking.reservations SET seat_ids = array_append(seat_ids, 'A-1') WHERE id = ${owning?.id ?? ''}`;
+    }
     await expect.poll(async () => (await runningWorkflows(stack.temporal, [eventId])).length, { timeout: 10_000 }).toBe(0);
     expect((await verifyRun(deps, [eventId], expectedSold, true)).ok).toBe(true);
 

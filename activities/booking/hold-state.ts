@@ -8,8 +8,10 @@ type Tx = postgres.TransactionSql;
 export interface HoldState {
   /** The reservation's recorded status, if it has a row. */
   status?: ReservationStatus;
-  /** Seats this reservation already holds (a retry after a commit), in position order. */
+  /** Seats this reservation already holds (a retry after a commit, or a waiting-list offer), in position order. */
   already: string[];
+  /** The recorded hold's expiry (a waiting-list offer's is set by the hand-off), if any. */
+  expiresAt?: string;
   /** Undefined when the inventory row is not in the statement's snapshot (created by this or a concurrent first booking). */
   closed?: boolean;
   started: boolean;
@@ -41,7 +43,7 @@ export async function readHoldState(tx: Tx, request: ReservationRequest): Promis
     request.seating === 'general'
       ? tx`SELECT ${request.eventId}, 'GA-' || n, n FROM created, generate_series(1, ${request.capacity}::int) AS n`
       : tx`SELECT ${request.eventId}, id, ord FROM created, unnest(${allSeatIds({ type: 'reserved', rows: request.rows ?? 0, seatsPerRow: request.seatsPerRow ?? 0 })}::text[]) WITH ORDINALITY AS t(id, ord)`;
-  const [row] = await tx<{ status: ReservationStatus | null; already: string[]; closed: boolean | null; started: boolean; open_reservations: number; open_seats: number }[]>`
+  const [row] = await tx<{ status: ReservationStatus | null; expires_at: Date | string | null; already: string[]; closed: boolean | null; started: boolean; open_reservations: number; open_seats: number }[]>`
     WITH created AS (
       INSERT INTO booking.inventories (event_id, capacity) VALUES (${request.eventId}, ${request.capacity})
       ON CONFLICT (event_id) DO NOTHING RETURNING event_id
@@ -54,6 +56,7 @@ export async function readHoldState(tx: Tx, request: ReservationRequest): Promis
     )
     SELECT
       (SELECT status FROM booking.reservations WHERE id = ${request.reservationId}) AS status,
+      (SELECT expires_at FROM booking.reservations WHERE id = ${request.reservationId}) AS expires_at,
       ARRAY(SELECT seat_id FROM booking.seats WHERE reservation_id = ${request.reservationId} ORDER BY position) AS already,
       CASE WHEN EXISTS (SELECT 1 FROM created) THEN false ELSE (SELECT closed FROM booking.inventories WHERE event_id = ${request.eventId} FOR SHARE) END AS closed,
       coalesce(now() >= ${request.startsAt ?? null}::timestamptz, false) AS started,
@@ -63,6 +66,7 @@ export async function readHoldState(tx: Tx, request: ReservationRequest): Promis
   return {
     ...(row.status ? { status: row.status } : {}),
     already: row.already,
+    ...(row.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}),
     ...(row.closed !== null ? { closed: row.closed } : {}),
     started: row.started,
     open: { reservations: row.open_reservations, seats: row.open_seats },
