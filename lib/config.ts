@@ -103,6 +103,12 @@ const envSchema = z.object({
    * process. 0 asks on every request.
    */
   AUTH_ACCOUNT_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
+  /**
+   * How long one API process books against its last look at an event (api/event-cache.ts). A change
+   * made through the API is seen at once by every process (forgotten there and NOTIFYed); this only
+   * bounds one whose notification was lost (LISTEN reconnecting) or made outside the API. 0: read on every booking.
+   */
+  EVENT_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
   /** Proxies in front of the API whose X-Forwarded-For is trusted (Koa's proxy + maxIpsCount); 0 trusts none. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
   /** Failed logins per account (email) within the window before the account is locked out for a while. */

@@ -5,7 +5,7 @@ import { subscriptions } from '../../db/schema/notify.js';
 import type { Database } from '../../db/client.js';
 import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '../../lib/seating.js';
 import type { AuthUser } from '../auth.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, RequestGuards } from '../deps.js';
 import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors.js';
 import { Failure } from '../../lib/failures.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
@@ -61,7 +61,7 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
-export function eventRoutes({ db, workflows, stores }: AppDeps) {
+export function eventRoutes({ db, workflows, stores }: AppDeps, { events: eventCache }: Pick<RequestGuards, 'events'>) {
   /**
    * Subscribers hear of a move or a cancellation through the event's reminder workflow. Signalled
    * after the catalogue changed (the workflow reads it), also when a retried PATCH changes nothing.
@@ -154,6 +154,7 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
           .where(and(eq(events.id, event.id), ne(events.status, 'cancelled')))
           .returning();
         if (!updated) throw new DomainError(Failure.EventCancelled);
+        await eventCache.changed(updated.id);
         if (startsAt) await tellSubscribers(updated.id, event.startsAt);
         const availability = (await availabilityOf(db, [updated])).get(updated.id);
         if (!availability) throw new Error('availability missing');
@@ -198,6 +199,8 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
+        // Before the workflows: a booking arriving meanwhile must see the cancellation.
+        await eventCache.changed(event.id);
         await workflows.cancelEvent(event.id, event.capacity);
         await tellSubscribers(event.id, event.startsAt);
         ctx.status = 202;
