@@ -12,6 +12,7 @@ import { ApiError, DomainError, MalformedJson, MethodNotAllowed, NotFound, Paylo
 const RETRY_AFTER_SECONDS = 2;
 import { mount, type AppState, type Route } from './route.js';
 import { clientConfigRoutes } from './routes/client-config.js';
+import { EventCache } from './event-cache.js';
 import { eventRoutes } from './routes/events.js';
 import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -97,7 +98,7 @@ function logStrayError(deps: AppDeps): (error: Error & { code?: unknown }, ctx?:
 }
 
 /** Builds the Koa app without listening, so tests can run it in-process on port 0. */
-export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly Route[] } {
+export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly Route[]; events: EventCache } {
   const app = new Koa<AppState>();
   // ctx.ip (what the per-address limits count) comes from X-Forwarded-For only behind proxies we
   // were told about, and then from the entries those proxies appended, not from what a client wrote.
@@ -107,10 +108,11 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   const guards: RequestGuards = {
     limits: createRateLimits(deps.db, deps.config, deps.logger),
     passwords: new PasswordHasher(deps.config.PASSWORD_HASH_CONCURRENCY, deps.config.PASSWORD_HASH_QUEUE),
+    events: new EventCache(deps.db, deps.config.EVENT_CACHE_MS),
   };
   const accounts = new AccountCheck(deps.db, deps.config.AUTH_ACCOUNT_CACHE_MS);
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...waitlistRoutes(deps), ...queueRoutes(deps), ...salesRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps, guards), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...waitlistRoutes(deps), ...queueRoutes(deps), ...salesRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);
@@ -132,5 +134,5 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(serveWeb());
-  return { app, routes };
+  return { app, routes, events: guards.events };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../db/client.js';
 import type { PasswordHasher, Tokens } from './auth.js';
+import type { EventCache } from './event-cache.js';
 import type { Metrics } from './metrics.js';
 import type { PaymentVault } from './payment-vault.js';
 import type { RateLimits } from './rate-limits.js';
@@ -27,4 +28,6 @@ export interface AppDeps {
 export interface RequestGuards {
   limits: RateLimits;
   passwords: PasswordHasher;
+  /** The booking path's events, remembered per process and forgotten on change (api/event-cache.ts). */
+  events: EventCache;
 }

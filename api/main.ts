@@ -29,7 +29,7 @@ const connection = temporalConnection(cfg);
 const temporal = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 const tokens = new Tokens(signingSecret, cfg.JWT_TTL_SECONDS);
 const metrics = createMetrics();
-const { app } = createApp({
+const { app, events } = createApp({
   config: cfg,
   db: database.of('shared').db,
   stores: { booking: database.of('booking').db, ticketing: database.of('ticketing').db },
@@ -41,7 +41,7 @@ const { app } = createApp({
 });
 
 const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
-const liveFeed = await attachLiveFeed(server, { sql: database.of('shared').sql, tokens, logger, config: cfg, registry: metrics.registry });
+const liveFeed = await attachLiveFeed(server, { sql: database.of('shared').sql, tokens, logger, config: cfg, registry: metrics.registry, onEventChanged: (id) => events.forget(id) });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -17,6 +17,9 @@ export const SEAT_CHANNEL = 'readmodel_seats';
 /** A reservation's status changed in the read model. */
 export const RESERVATION_CHANNEL = 'readmodel_reservations';
 
+/** An event's row (price, status, start…) changed; the payload is its id. API processes forget their cached copy. */
+export const EVENT_CHANNEL = 'catalog_events';
+
 /** NOTIFY payloads must stay under 8000 bytes: the projection splits larger seat changes. */
 export const MAX_CHANGES_PER_SEAT_MESSAGE = 150;
 

@@ -83,6 +83,14 @@ const envSchema = z.object({
   /** The dev server's dynamic-config tuning (scripts/temporal-cli.ts devServerTuning); off: the CLI's stock settings. */
   TEMPORAL_DEV_TUNING: z.enum(['on', 'off']).default('on'),
   TASK_QUEUE: z.string().min(1).default('boxoffice'),
+  /**
+   * The worker's Temporal options (worker/create-worker.ts); unset: the SDK's defaults (a cache
+   * sized from the heap, 40 workflow-task slots, 10 workflow-task pollers). Measured in
+   * docs/performance.md ("Lever: worker options") before any default was chosen.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).optional(),
+  WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(1).optional(),
   /** HS256 signing key: 32 bytes at least (HS256's own key size); the built-in one only in development and tests. */
   JWT_SECRET: z
     .string()
@@ -95,6 +103,12 @@ const envSchema = z.object({
    * process. 0 asks on every request.
    */
   AUTH_ACCOUNT_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
+  /**
+   * How long one API process books against its last look at an event (api/event-cache.ts). A change
+   * made through the API is seen at once by every process (forgotten there and NOTIFYed); this only
+   * bounds one whose notification was lost (LISTEN reconnecting) or made outside the API. 0: read on every booking.
+   */
+  EVENT_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
   /** Proxies in front of the API whose X-Forwarded-For is trusted (Koa's proxy + maxIpsCount); 0 trusts none. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
   /** Failed logins per account (email) within the window before the account is locked out for a while. */

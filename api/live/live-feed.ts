@@ -30,6 +30,8 @@ export interface LiveFeedDeps {
   config: Pick<Config, 'LIVE_PING_INTERVAL_MS' | 'LIVE_MAX_BUFFERED_BYTES' | 'LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET' | 'LIVE_RESYNC_CHECK_MS' | 'LIVE_ACCOUNT_CHECK_MS' | 'AUTH_ACCOUNT_CACHE_MS'>;
   /** The API's Prometheus registry, for the feed's gauges and counters. */
   registry?: Registry;
+  /** An event's row changed (another process's NOTIFY): its cached copy is forgotten (api/event-cache.ts). */
+  onEventChanged?: (eventId: string) => void;
 }
 
 export interface LiveFeedStats {
@@ -85,7 +87,7 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
     });
   }
 
-  const relay = await startRelay({ sql: deps.sql, feeds, connections, metrics, logger, queues });
+  const relay = await startRelay({ sql: deps.sql, feeds, connections, metrics, logger, queues, ...(deps.onEventChanged ? { onEventChanged: deps.onEventChanged } : {}) });
   const stopHeartbeat = startHeartbeat(connections, config.LIVE_PING_INTERVAL_MS, metrics);
   const stopResyncCheck = startResyncCheck(deps.sql, feeds, config.LIVE_RESYNC_CHECK_MS, logger);
   const gate = acceptLiveSockets(server, { tokens: deps.tokens, accounts, logger, onConnection });

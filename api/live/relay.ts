@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { Logger } from '../../lib/logger.js';
 import type { z } from 'zod';
-import { NOTIFICATION_CHANNEL, notificationMessage, QUEUE_CHANNEL, queueChangeMessage, RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
+import { EVENT_CHANNEL, NOTIFICATION_CHANNEL, notificationMessage, QUEUE_CHANNEL, queueChangeMessage, RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { FeedRegistry } from './feed-registry.js';
 import type { QueueRooms } from './queue-rooms.js';
@@ -17,6 +17,8 @@ export interface RelayDeps {
   logger: Logger;
   /** The waiting rooms' sockets. */
   queues: QueueRooms;
+  /** Called with an event's id when its row changed (EVENT_CHANNEL). */
+  onEventChanged?: (eventId: string) => void;
 }
 
 export interface Relay {
@@ -27,7 +29,7 @@ export interface Relay {
  * LISTENs on the projection's channels: seat changes go to the event's feed, reservation changes
  * and stored notifications to their owner's sockets. Resolves once every LISTEN is active.
  */
-export async function startRelay({ sql, feeds, connections, metrics, logger, queues }: RelayDeps): Promise<Relay> {
+export async function startRelay({ sql, feeds, connections, metrics, logger, queues, onEventChanged }: RelayDeps): Promise<Relay> {
   /** A NOTIFY payload read with its schema from db/channels.ts; a malformed one is logged and skipped. */
   function parsed<T>(schema: z.ZodType<T>, payload: string, what: string): T | undefined {
     try {
@@ -102,11 +104,13 @@ export async function startRelay({ sql, feeds, connections, metrics, logger, que
   const notificationListener = await sql.listen(NOTIFICATION_CHANNEL, onNotification);
   // One broadcast per change of a queue; a missed one is caught up by the next (versions only grow).
   const queueListener = await sql.listen(QUEUE_CHANNEL, onQueueNotification);
+  // A change missed while LISTEN was down is bounded by the event cache's own expiry (EVENT_CACHE_MS).
+  const eventListener = onEventChanged ? await sql.listen(EVENT_CHANNEL, onEventChanged) : undefined;
   listenedOnce = true;
 
   return {
     async stop() {
-      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten(), notificationListener.unlisten(), queueListener.unlisten()]);
+      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten(), notificationListener.unlisten(), queueListener.unlisten(), eventListener?.unlisten()]);
     },
   };
 }

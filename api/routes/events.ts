@@ -6,7 +6,7 @@ import { subscriptions } from '../../db/schema/notify.js';
 import type { Database } from '../../db/client.js';
 import { MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, capacityOf } from '../../lib/seating.js';
 import type { AuthUser } from '../auth.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, RequestGuards } from '../deps.js';
 import { DomainError, Forbidden, NotFound, ValidationFailed } from '../errors.js';
 import { Failure } from '../../lib/failures.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
@@ -81,7 +81,7 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
-export function eventRoutes({ db, workflows, stores, config }: AppDeps) {
+export function eventRoutes({ db, workflows, stores, config }: AppDeps, { events: eventCache }: Pick<RequestGuards, 'events'>) {
   const queues = queueStore(db.$client);
   /** The catalogue's queue columns for these settings; joins open QUEUE_JOIN_LEAD_SECONDS before the opening. */
   const queueColumns = (queue: QueueSettings | null) =>
@@ -214,6 +214,7 @@ export function eventRoutes({ db, workflows, stores, config }: AppDeps) {
           .returning();
         if (!updated) throw new DomainError(Failure.EventCancelled);
         if (queue === null) await db.$client.begin((tx) => queues.remove(tx, event.id));
+        await eventCache.changed(updated.id);
         if (startsAt) await tellSubscribers(updated.id, event.startsAt);
         if (queue !== undefined || (startsAt && updated.queueOpensAt)) await workflows.queueChanged(updated.id);
         const availability = (await availabilityOf(db, [updated])).get(updated.id);
@@ -259,6 +260,8 @@ export function eventRoutes({ db, workflows, stores, config }: AppDeps) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
+        // Before the workflows: a booking arriving meanwhile must see the cancellation.
+        await eventCache.changed(event.id);
         await workflows.cancelEvent(event.id, event.capacity);
         await tellSubscribers(event.id, event.startsAt);
         // Its on-sale workflow closes the queue: everyone waiting is told.

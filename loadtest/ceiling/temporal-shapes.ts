@@ -51,6 +51,19 @@ export async function measureShapes(
       },
     },
   ];
+  // BENCH_EAGER=on (issue 11's eager-start lever; server 1.29 refuses eager start inside
+  // update-with-start): the same workflow started plainly and its result awaited, through a client
+  // on the worker's own NativeConnection (the only kind that may request eager start), without
+  // and with the request, so that (b) → (b1) is start-vs-update-with-start and (b1) → (b2) is eager.
+  if (process.env.BENCH_EAGER === 'on') {
+    const native = new Client({ connection: nativeConnection, namespace: 'default' });
+    const plain = (requestEagerStart: boolean) => async () =>
+      (await native.workflow.start<typeof bookingShapeWorkflow>('bookingShapeWorkflow', { workflowId: `bench-shape-${randomUUID()}`, taskQueue: TASK_QUEUE, requestEagerStart })).result();
+    shapes.push(
+      { name: "(b1) booking shape: plain start + result, client on the worker's NativeConnection", once: plain(false) },
+      { name: "(b2) booking shape: eager start + result, client on the worker's NativeConnection", once: plain(true) },
+    );
+  }
   const results: ShapeResult[] = [];
   const running = worker.run();
   try {

@@ -115,11 +115,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
-  const { app, routes } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
+  const { app, routes, events } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  const liveFeed = await attachLiveFeed(server, { sql: apiDb.of('shared').sql, tokens, logger, config: cfg });
+  const liveFeed = await attachLiveFeed(server, { sql: apiDb.of('shared').sql, tokens, logger, config: cfg, onEventChanged: (id) => events.forget(id) });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
 

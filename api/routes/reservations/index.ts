@@ -19,7 +19,7 @@ import { presentRow, presentSnapshot, type ReservationRow } from './presenters.j
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens }: AppDeps, { limits }: RequestGuards) {
+export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens }: AppDeps, { limits, events }: RequestGuards) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
   const rules = bookingRules(stores, config);
@@ -103,7 +103,7 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
         if (protocol === '2pc' && !body.paymentToken) {
           throw new ValidationFailed('body.paymentToken: two-phase commit books and pays at once; holding seats without payment needs the saga');
         }
-        const event = await findEvent(db, body.eventId);
+        const event = await events.find(body.eventId);
         if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
         rules.refuseStarted(event);
         // The waiting room: only an admitted buyer books, within the admission window.
