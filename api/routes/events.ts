@@ -189,7 +189,7 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
     route({
       method: 'delete',
       path: '/api/events/:id',
-      summary: 'Cancel the event: every live reservation is cancelled and refunded through its own workflow',
+      summary: 'Cancel the event: every live reservation is cancelled and refunded through its own workflow; its waiting list closes',
       tag: 'events',
       access: ['organizer', 'admin'],
       params: eventIdParams,
@@ -200,6 +200,8 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
         await workflows.cancelEvent(event.id, event.capacity);
         await tellSubscribers(event.id, event.startsAt);
+        // After the catalogue says cancelled (the list reads it): the line closes now, not at its next look.
+        await workflows.closeWaitlist(event.id, event.startsAt.toISOString());
         ctx.status = 202;
         ctx.body = { id: event.id, status: 'cancelling' };
       },
