@@ -66,7 +66,7 @@ export async function eventWaitlist(input: WaitlistInput): Promise<WaitlistEnd> 
     let afterPlace: string | undefined;
     for (;;) {
       const page = await waitlistOffers.closedEntries({ eventId, ...(afterPlace ? { afterPlace } : {}) });
-      await waitlistOffers.announceCancellation({ eventId, customerIds: page.customerIds });
+      if (page.customerIds.length > 0) await waitlistOffers.announceCancellation({ eventId, customerIds: page.customerIds });
       if (page.customerIds.length < CLOSED_ENTRIES_PER_CALL || !page.lastPlace) return;
       afterPlace = page.lastPlace;
     }
