@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.js';
 import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { waitlistRoutes } from './routes/waitlist.js';
+import { queueRoutes } from './routes/queue/index.js';
 import { operationRoutes } from './routes/operations.js';
 import { reservationRoutes } from './routes/reservations/index.js';
 import { salesRoutes } from './routes/sales/index.js';
@@ -109,7 +110,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   };
   const accounts = new AccountCheck(deps.db, deps.config.AUTH_ACCOUNT_CACHE_MS);
   const routes: Route[] = [];
-  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...waitlistRoutes(deps), ...salesRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
+  routes.push(...identityRoutes(deps, guards), ...eventRoutes(deps), ...reservationRoutes(deps, guards), ...ticketRoutes(deps), ...notificationRoutes(deps), ...waitlistRoutes(deps), ...queueRoutes(deps), ...salesRoutes(deps), ...clientConfigRoutes(deps), ...operationRoutes(deps, () => routes));
 
   const router = new Router<AppState>();
   mount(router, routes);

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { userRoles, type UserRole } from '../db/schema/identity.js';
+import { AdmissionTokens } from './admission-tokens.js';
 import { ServiceUnavailable } from './dependency-errors.js';
 import { Unauthorized } from './errors.js';
 
@@ -70,11 +71,14 @@ export interface VerifiedToken {
 
 export class Tokens {
   private readonly key: Uint8Array;
+  /** Admission tokens of the waiting room: the same key, another audience (api/admission-tokens.ts). */
+  readonly admission: AdmissionTokens;
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
   ) {
     this.key = new TextEncoder().encode(secret);
+    this.admission = new AdmissionTokens(this.key);
   }
 
   issue(user: AuthUser): Promise<string> {

@@ -46,6 +46,10 @@ export function publicEvent(event: EventRow, availability: Availability): Event 
     status,
     seating,
     availability: { total: availability.total, available: availability.available, held: availability.held, sold: availability.sold },
+    queue:
+      event.queueOpensAt && event.queueJoinOpensAt
+        ? { opensAt: event.queueOpensAt.toISOString(), joinOpensAt: event.queueJoinOpensAt.toISOString(), admitPerMinute: event.queueAdmitPerMinute }
+        : null,
   };
 }
 

@@ -26,7 +26,9 @@ import { CustomerIdKey, EventIdKey, ReservationStatusKey, SeatIdsKey } from '../
 import { Failure, failureTypeOf } from '../lib/failures.js';
 import { cancelUpdate, payUpdate, settledUpdate, stateQuery } from '../workflows/reservation-messages.js';
 import { eventChangedSignal } from '../workflows/reminder-messages.js';
-import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation } from '../workflows/index.js';
+import { queueChangedSignal } from '../workflows/waiting-room-messages.js';
+import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
+import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, waitingRoom } from '../workflows/index.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { waitlistWorkflowId, type JoinRequest, type WaitlistPlace } from '../lib/waitlist.js';
 import { eventCancelledSignal, joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
@@ -349,6 +351,24 @@ export class ReservationClient {
       if (error instanceof WorkflowNotFoundError) return { left: false };
       throw error;
     }
+  }
+
+  /**
+   * The event's on-sale workflow (workflows/waiting-room.ts): started when the event gets a queue,
+   * told when its settings change (it reads them again at once). Started again if it had ended,
+   * e.g. a queue removed and set anew.
+   */
+  async queueChanged(eventId: string): Promise<void> {
+    await this.withinCallTime(() =>
+      this.workflows.signalWithStart<typeof waitingRoom>('waitingRoom', {
+        workflowId: waitingRoomWorkflowId(eventId),
+        taskQueue: this.cfg.TASK_QUEUE,
+        args: [{ eventId, tickMs: this.cfg.QUEUE_TICK_MS, ticksPerRun: this.cfg.QUEUE_TICKS_PER_RUN }],
+        typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+        staticSummary: `Waiting room of event ${eventId}`,
+        signal: queueChangedSignal,
+      }),
+    );
   }
 
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {

@@ -120,6 +120,8 @@ export class LiveFeed {
       case 'error':
         if (message.eventId !== undefined && message.eventId === this.eventId) this.handlers.state('offline', message.message);
         return;
+      case 'queue': // the waiting room's messages (docs/waiting-room.md)
+      case 'queue_place':
       case 'unsubscribed':
       case 'notification': // the terminal client has no notification list (the page has)
       case 'offer': // nor a waiting list

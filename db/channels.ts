@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { reservationStatuses } from '../lib/reservations.js';
 import { seatStatuses } from '../lib/seating.js';
 import { notificationTypes } from '../lib/notifications.js';
+import { queueStates } from '../lib/waiting-room.js';
 
 /**
  * Postgres NOTIFY channels and their payloads: the booking activities wake the projection, the
@@ -48,3 +49,20 @@ export const notificationMessage = z.object({
   createdAt: z.string(),
 });
 export type NotificationMessage = z.infer<typeof notificationMessage>;
+
+/**
+ * The waiting room: an event's queue changed (the draw, admissions, lapses, sold out, closed). Every
+ * API process relays it to the queue's sockets as one broadcast (api/live/queue-rooms.ts).
+ */
+export const QUEUE_CHANNEL = 'waitroom_queues';
+
+export const queueChangeMessage = z.object({
+  eventId: z.string(),
+  version: z.number().int(),
+  state: z.enum(queueStates),
+  admittedThrough: z.number().int(),
+  total: z.number().int(),
+  admitPerMinute: z.number(),
+  opensAt: z.string(),
+});
+export type QueueChangeMessage = z.infer<typeof queueChangeMessage>;

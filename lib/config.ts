@@ -159,6 +159,19 @@ const envSchema = z.object({
   REMINDER_OFFSETS_SECONDS: reminderOffsets.default([86_400, 3_600]),
   /** Subscribers notified per activity call of a reminder round (docs/notifications.md). */
   REMINDER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** The waiting room (docs/waiting-room.md): customers may join a queue this long before its opening. */
+  QUEUE_JOIN_LEAD_SECONDS: z.coerce.number().int().min(0).default(15 * 60),
+  /** How long an admitted buyer may take to book (the admission token's lifetime); then the turn passes on. */
+  QUEUE_ADMISSION_WINDOW_SECONDS: z.coerce.number().int().positive().default(5 * 60),
+  /** How often an on-sale admits (one workflow tick: one transaction and one broadcast at most). */
+  QUEUE_TICK_MS: z.coerce.number().int().min(100).default(1_000),
+  /** Admission ticks per run of an on-sale workflow before it continues as new (~8 history events a tick). */
+  QUEUE_TICKS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(240),
+  /** Adaptive rate: the p99 latency admitted buyers' bookings should stay under. */
+  QUEUE_TARGET_LATENCY_MS: durationMs.default(1_000),
+  /** Adaptive rate: admitted-but-unfinished buyers at least (and at the start), and at most. */
+  QUEUE_MIN_WINDOW: z.coerce.number().int().positive().default(10),
+  QUEUE_MAX_WINDOW: z.coerce.number().int().positive().default(2_000),
   /** How often each API process checks that its sockets' accounts still exist with the same role (one query). */
   LIVE_ACCOUNT_CHECK_MS: durationMs.default(5_000),
   /** npm start restarts a process that exits; this many exits of one within the window stop everything (0: never). */

@@ -46,6 +46,13 @@ export const failures = {
   TicketNotFound: { status: 404, code: 'ticket_not_found', message: 'No such ticket' },
   AlreadyCheckedIn: { status: 409, code: 'already_checked_in', message: 'This ticket was already checked in' },
   TicketVoid: { status: 409, code: 'ticket_void', message: 'This ticket is void: its reservation was cancelled' },
+  // The waiting room (docs/waiting-room.md): booking a queued event needs an admission of one's own.
+  AdmissionRequired: { status: 403, code: 'admission_required', message: 'This event has a waiting room: join the queue and book with the Admission-Token it gives you when it is your turn' },
+  AdmissionExpired: { status: 410, code: 'admission_expired', message: 'Your admission has expired: the turn passed to the next in line' },
+  QueueNotFound: { status: 404, code: 'queue_not_found', message: 'This event has no waiting room' },
+  QueuePlaceNotFound: { status: 404, code: 'queue_place_not_found', message: 'You have not joined this event’s queue' },
+  QueueNotOpen: { status: 409, code: 'queue_not_open', message: 'The queue does not take places yet' },
+  QueueAlreadyOpen: { status: 409, code: 'queue_already_open', message: 'The queue has opened: its opening can no longer be moved or the queue removed (admitPerMinute may still change)' },
   // Postgres cannot prepare transactions at all: retrying will not help.
   TwoPhaseCommitUnavailable: { status: 502, code: 'reservation_failed', reason: 'two_phase_commit_unavailable', message: 'Two-phase commit is not available (max_prepared_transactions = 0)' },
 } as const satisfies Record<string, FailureSpec>;

@@ -143,6 +143,7 @@ export function bookingRequest(run: RunContext, plan: BookingPlan): { body: Reco
       'Booking-Protocol': run.options.protocol,
       ...(plan.idempotencyKey ? { 'Idempotency-Key': plan.idempotencyKey } : {}),
       ...(plan.respondAsync ? { Prefer: 'respond-async' } : {}),
+      ...(plan.admissionToken ? { 'Admission-Token': plan.admissionToken } : {}),
     },
   };
 }

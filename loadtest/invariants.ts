@@ -25,8 +25,12 @@ export interface Verification {
   problems: string[];
 }
 
-/** The Temporal visibility query for the run's workflows still running on one event. */
-export const runningQuery = (eventId: string): string => `EventId="${eventId}" AND ExecutionStatus="Running"`;
+/**
+ * The Temporal visibility query for the run's workflows still running on one event. An event's
+ * on-sale workflow (the waiting room's admissions, issue 14) runs as long as the sale does, not as
+ * long as a booking: it is not something to settle.
+ */
+export const runningQuery = (eventId: string): string => `EventId="${eventId}" AND ExecutionStatus="Running" AND WorkflowType != "waitingRoom"`;
 
 /** How long one look at Temporal's visibility may take: with the server down, its client retries for long. */
 export const TEMPORAL_LIST_TIMEOUT_MS = 10_000;

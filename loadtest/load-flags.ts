@@ -126,7 +126,7 @@ export const loadFlags: readonly Flag<LoadOptions>[] = [
     set: (into, text) => (into.eventIds = [...(into.eventIds ?? []), text]),
   },
   choiceFlag('organizer', 'organizer', ['new', 'demo'] as const, 'register an organizer, or log in as organizer@boxoffice.test'),
-  wholeNumberFlag('customers', 'customers', { min: 1, max: 500 }, 'customer accounts to register'),
+  wholeNumberFlag('customers', 'customers', { min: 1, max: 5000 }, 'customer accounts to make (an on-sale: its buyers)'),
   choiceFlag('seat-knowledge', 'seatKnowledge', ['shared', 'per-client'] as const, "what a client knows about other clients' seats"),
   probabilityFlag('payment-failure-rate', 'paymentFailureRate', 'pay with tok_declined with probability p'),
   probabilityFlag('slow-payment-rate', 'slowPaymentRate', 'pay with tok_slow (a 2 s gateway call) with probability p'),
@@ -135,6 +135,16 @@ export const loadFlags: readonly Flag<LoadOptions>[] = [
   switchFlag('respond-async', 'respondAsync', 'send Prefer: respond-async (answered 202 at once, then followed until settled)'),
   probabilityFlag('cancel-rate', 'cancelRate', "with probability p a client's next action cancels one of its confirmed bookings"),
   switchFlag('create-delete-events', 'createDeleteEvents', 'create and delete extra events while booking runs'),
+  switchFlag('on-sale', 'onSale', 'an on-sale: every customer joins one event\'s waiting room before it opens and books once admitted (--scenario onsale)'),
+  switchFlag('no-queue', 'noQueue', 'on-sale without a waiting room: every buyer books at the opening'),
+  durationFlag('join-spread', 'joinSpreadMs', 'on-sale: the joins spread over this long before the opening'),
+  wholeNumberFlag('admit-per-minute', 'admitPerMinute', { min: 0, max: 100_000 }, 'on-sale: the queue\'s fixed admission rate (0: adaptive)'),
+  {
+    kind: 'switch',
+    name: 'no-sockets',
+    description: 'on-sale: the buyers keep no socket on the queue broadcast (they read their place over HTTP instead)',
+    set: (into) => (into.sockets = false),
+  },
   choiceFlag('same-request', 'sameRequest', ['off', 'keyed', 'unkeyed', 'both'] as const, 'repeat one identical request (with one Idempotency-Key, without, half each)'),
   choiceFlag('protocol', 'protocol', ['saga', '2pc'] as const, 'book by saga or by two-phase commit (docs/saga-vs-2pc.md)'),
   numberFlag('seed', 'seed', 'random seed'),
@@ -152,6 +162,9 @@ export function crossFlagProblem(options: LoadOptions): string | undefined {
   if (options.protocol === '2pc' && options.holdThenPay) return '--hold-then-pay needs --protocol saga: two-phase commit books and pays at once';
   if (options.bestAvailable && options.seating.type !== 'reserved') return '--best-available needs --seating reserved: general admission has no seats to choose';
   if (options.bestAvailable && options.sameRequest !== 'off') return '--best-available and --same-request: choose one';
+  if (options.noQueue && !options.onSale) return '--no-queue is for an on-sale (--scenario onsale or --on-sale)';
+  if (options.onSale && options.seating.type !== 'reserved') return 'an on-sale books best available: it needs --seating reserved';
+  if (options.onSale && options.eventIds.length > 0) return 'an on-sale creates its own event: --event does not apply';
   if (options.paymentFailureRate + options.slowPaymentRate > 1) return '--payment-failure-rate and --slow-payment-rate add up to more than 1';
   return undefined;
 }

@@ -1,7 +1,7 @@
 import type { Seating } from '../lib/seating.js';
 
 /** The presets' names (their options are in scenarios.ts). */
-export const scenarioNames = ['high-load', 'small-load', 'sellout', 'same-request-flood', 'two-clients-race', 'churn', 'seed-002'] as const;
+export const scenarioNames = ['high-load', 'small-load', 'sellout', 'same-request-flood', 'two-clients-race', 'churn', 'seed-002', 'onsale'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /**
@@ -54,6 +54,20 @@ export interface LoadOptions {
   /** Probability that a client's next action cancels one of its confirmed bookings instead of booking. */
   cancelRate: number;
   createDeleteEvents: boolean;
+  /**
+   * An on-sale (issue 14, loadtest/onsale.ts): one event opens for sale; each customer is one buyer who
+   * joins its waiting room within `joinSpreadMs` before the opening and books once admitted (or, with
+   * `noQueue`, sends the booking at the opening). `connections` and `mode` do not apply.
+   */
+  onSale: boolean;
+  /** On-sale: the event has no waiting room; every buyer books at the opening. */
+  noQueue: boolean;
+  /** On-sale: the buyers' joins spread over this long before the opening. */
+  joinSpreadMs: number;
+  /** On-sale: the queue's fixed `admitPerMinute`; 0 lets the rate adapt. */
+  admitPerMinute: number;
+  /** On-sale: each buyer also keeps a socket on the queue's broadcast (the page's way), measured. */
+  sockets: boolean;
   /** Repeat one identical request instead of fresh ones: with one Idempotency-Key, without, or half each. */
   sameRequest: 'off' | 'keyed' | 'unkeyed' | 'both';
   /** How the bookings are made: the saga, or two-phase commit (the Booking-Protocol header). */

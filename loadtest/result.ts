@@ -2,6 +2,7 @@ import type { Seating } from '../lib/seating.js';
 import type { MemoryReport } from './api-memory.js';
 import type { ContentionReport } from './contention.js';
 import type { Verification } from './invariants.js';
+import type { OnSaleReport } from './onsale.js';
 import type { LoadOptions } from './options.js';
 import type { RequestRecord } from './records.js';
 import type { SettleReport } from './settle.js';
@@ -51,6 +52,8 @@ export interface LoadResult {
   shares: { customer: number; seats: number }[];
   churn: { cancelledReservations: number; reboughtSeats: number };
   sameRequest?: { keyed?: SameRequestFindings; unkeyed?: SameRequestFindings };
+  /** --scenario onsale: the waiting room's figures (or, with --no-queue, the same buyers without one). */
+  onSale?: OnSaleReport;
   apiMemory: MemoryReport;
   /** Lock waits, visible intermediate states (saga), rows locked by prepared transactions (2PC). */
   contention: ContentionReport;

@@ -21,6 +21,8 @@ export interface BookingPlan {
   /** Sent as Idempotency-Key; with one, a lost answer can be asked for again safely. */
   idempotencyKey?: string;
   sameRequest?: 'keyed' | 'unkeyed';
+  /** An on-sale through a waiting room: the buyer's admission, sent as the Admission-Token header. */
+  admissionToken?: string;
 }
 
 export interface Account {

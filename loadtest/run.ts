@@ -6,6 +6,7 @@ import { runClosedClients, runOpenArrivals } from './clients.js';
 import { runEventChurn } from './event-churn.js';
 import { ApiClient } from './http-client.js';
 import { measureContention } from './contention.js';
+import { createOnSaleEvent, OnSale } from './onsale.js';
 import { verifyRun, type VerifierDeps } from './invariants.js';
 import { Ledger } from './ledger.js';
 import type { LoadOptions } from './options.js';
@@ -47,19 +48,21 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   try {
     const organizer = await organizerAccount(api, options, runId);
     const customers = await provisionCustomers(api, deps.stores.shared, options.sameRequest === 'off' ? options.customers : 1, runId);
-    const events = await prepareEvents(api, options, organizer, runId);
+    const events = options.onSale ? [await createOnSaleEvent(api, options, organizer, runId)] : await prepareEvents(api, options, organizer, runId);
     const setupMs = Date.now() - setupStart;
     log(`run ${runId}: ${customers.length} customer(s), event(s) ${events.map((event) => event.id).join(', ')} (setup ${setupMs} ms)`);
 
     const run = new RunContext(options, api, new Random(options.seed), new Ledger(events), customers, organizer);
+    const onSale = options.onSale && events[0] ? new OnSale(run, events[0], deps.stores, log) : undefined;
     const progress = startProgress(run, options.progress, deps.progress);
     deps.onLoadStart?.();
     try {
-      const limitMs = options.untilSoldOut ? options.maxDurationMs : options.durationMs;
-      const clients = options.mode === 'open' ? runOpenArrivals(run) : runClosedClients(run);
+      // An on-sale ends when every buyer has an outcome (bounded by --max-duration), not at the sell-out.
+      const limitMs = options.untilSoldOut || onSale ? options.maxDurationMs : options.durationMs;
+      const clients = onSale ? onSale.drive().finally(() => onSale.stop()) : options.mode === 'open' ? runOpenArrivals(run) : runClosedClients(run);
       const churn = options.createDeleteEvents ? runEventChurn(run, runId) : Promise.resolve();
       for (let i = 0; i < 10_000_000 && !run.stopping; i++) {
-        if (run.now() >= limitMs || (options.untilSoldOut && run.ledger.allMainSoldOut())) run.stopping = true;
+        if (run.now() >= limitMs || (options.untilSoldOut && !onSale && run.ledger.allMainSoldOut())) run.stopping = true;
         else await delay(TICK_MS);
       }
       await Promise.all([clients, churn]);
@@ -79,6 +82,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     const verification = await verifyRun(deps, eventIds, run.ledger.expectedSold(), exact);
     const sameRequest = options.sameRequest === 'off' ? undefined : await sameRequestFindings(deps.stores, run);
     const contention = await measureContention(deps.stores, eventIds);
+    const onSaleReport = onSale ? await onSale.report() : undefined;
 
     const main = run.ledger.events.filter((event) => !event.ephemeral);
     const soldOutTimes = main.map((event) => event.soldOutAt);
@@ -115,6 +119,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
       shares: [...run.ledger.seatsByCustomer().entries()].sort((a, b) => a[0] - b[0]).map(([customer, seats]) => ({ customer, seats })),
       churn: { cancelledReservations: run.ledger.cancelledReservations(), reboughtSeats: run.ledger.reboughtSeats() },
       ...(sameRequest ? { sameRequest } : {}),
+      ...(onSaleReport ? { onSale: onSaleReport } : {}),
       apiMemory,
       contention,
       timeline: timeline(run.records),

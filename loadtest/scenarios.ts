@@ -84,5 +84,18 @@ export const scenarios = {
       customers: 80,
     },
   },
+  onsale: {
+    summary: 'An on-sale (issue 14): 2,000 buyers join one 20 x 30 room\'s waiting room within 2 s before it opens, each books 1 to 4 seats best available once admitted; --no-queue: all book at the opening',
+    options: {
+      onSale: true,
+      customers: 2000,
+      connections: 2000,
+      events: 1,
+      seating: { type: 'reserved', rows: 20, seatsPerRow: 30 },
+      seatsPerRequest: { min: 1, max: 4 },
+      bestAvailable: true,
+      maxDurationMs: 300_000,
+    },
+  },
 } as const satisfies Record<ScenarioName, { summary: string; options: Partial<LoadOptions> }>;
 export const isScenarioName = (name: string): name is ScenarioName => name in scenarios;

@@ -15,8 +15,12 @@ function latencyRow(label: string, stats: LatencyStats): string {
 
 export function describeRun(result: LoadResult): string {
   const o = result.options;
-  const length = o.untilSoldOut ? `until sold out (max ${o.maxDurationMs / 1000} s)` : `${o.durationMs / 1000} s`;
-  const load = o.mode === 'open' ? `open ${o.ratePerSecond}/s (cap ${o.connections} in flight)` : `closed, ${o.connections} connections`;
+  const length = o.onSale ? `until every buyer is done (max ${o.maxDurationMs / 1000} s)` : o.untilSoldOut ? `until sold out (max ${o.maxDurationMs / 1000} s)` : `${o.durationMs / 1000} s`;
+  const load = o.onSale
+    ? `on-sale, ${o.customers} buyers ${o.noQueue ? 'without a queue' : `through a waiting room (${o.admitPerMinute > 0 ? `${o.admitPerMinute} a minute` : 'adaptive rate'})`}`
+    : o.mode === 'open'
+      ? `open ${o.ratePerSecond}/s (cap ${o.connections} in flight)`
+      : `closed, ${o.connections} connections`;
   const seating = o.seating.type === 'reserved' ? `reserved ${o.seating.rows}x${o.seating.seatsPerRow}` : `general ${o.seating.capacity}`;
   const main = result.events.filter((event) => !event.ephemeral).length;
   const seats = o.seatsPerRequest.min === o.seatsPerRequest.max ? `${o.seatsPerRequest.min}` : `${o.seatsPerRequest.min}..${o.seatsPerRequest.max}`;
@@ -33,6 +37,38 @@ export function describeRun(result: LoadResult): string {
     o.seatKnowledge === 'per-client' ? 'per-client seat knowledge' : '',
   ].filter(Boolean);
   return `${result.scenario ?? 'custom'}: ${load}, ${length}, ${main} x ${seating}, ${seats} seat(s) a booking${extras.length ? `, ${extras.join(', ')}` : ''}`;
+}
+
+/** --scenario onsale: the waiting room's figures (docs/waiting-room.md, "The load scenario"). */
+function onSaleLines(sale: NonNullable<LoadResult['onSale']>): string[] {
+  const ms = (stats: { p50Ms: number; p99Ms: number; count: number }) => `p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms (${stats.count})`;
+  const lines = [
+    `On-sale         ${sale.buyers} buyers, ${sale.queue ? 'through the waiting room' : 'no queue: all booked at the opening'}; opening at ${seconds(sale.openingAtMs)} into the run`,
+    `                ${sale.timeToSellOutMs !== undefined ? `sold out ${seconds(sale.timeToSellOutMs)} after the opening` : 'not sold out'}; buyers: ${counts(sale.outcomes)}`,
+    `                bookings ${ms(sale.bookingLatency)}; confirmed ${ms(sale.confirmedLatency)}; answered 202: ${sale.answered202}; timed out: ${sale.timeouts}; needed a retry: ${sale.retriedBookings}`,
+  ];
+  if (sale.queue) {
+    lines.push(`                bookings sent after the last join was answered: ${ms(sale.bookingLatencyAfterJoins)}`);
+    lines.push(`                joins ${sale.joins.ok} ok${Object.keys(sale.joins.failedByReason).length ? `, ${counts(sale.joins.failedByReason)}` : ''}, ${ms(sale.joins.latency)}; fallback place reads ${sale.placeReads}`);
+  }
+  if (sale.admission) {
+    lines.push(`Admission       ${sale.admission.admitted} admitted, first ${seconds(sale.admission.firstAfterOpeningMs ?? 0)} and last ${seconds(sale.admission.lastAfterOpeningMs ?? 0)} after the opening`);
+  }
+  if (sale.fairness) {
+    lines.push(`Fairness        ${sale.fairness.inversions} admissions against place order over ${sale.fairness.places} places (${sale.fairness.drawnAtOpening} drawn at the opening, the rest in arrival order), ${sale.fairness.skipped} passed over; at most ${sale.fairness.maxPlacesPerAccount} place(s) per account`);
+  }
+  if (sale.estimate) {
+    const e = sale.estimate;
+    lines.push(`Estimated wait  ${e.withinTolerance}/${e.predicted} (${(e.withinShare * 100).toFixed(1)}%) admitted within ±30% of their first estimate; |error| median ${e.medianAbsErrorPct}% (${e.medianAbsErrorSeconds} s), p90 ${e.p90AbsErrorPct}%`);
+  }
+  if (sale.sockets) {
+    const s = sale.sockets;
+    lines.push(
+      `Queue sockets   ${s.sockets} sockets, ${s.broadcasts} broadcasts, ${s.deliveries} deliveries (${s.missed} missed, ${s.lost} sockets lost), ${s.placeMessages} own-place messages`,
+      `                change → every socket: p50 ${s.delivery.p50Ms} ms, p99 ${s.delivery.p99Ms} ms, max ${s.delivery.maxMs} ms; last socket per change p99 ${s.lastSocket.p99Ms} ms; first → last socket p99 ${s.spread.p99Ms} ms`,
+    );
+  }
+  return lines;
 }
 
 /** The end-of-run summary printed by the CLI. */
@@ -64,6 +100,7 @@ export function formatSummary(result: LoadResult): string {
     const postgres = finding.reservationsInPostgres ? `; Postgres: reservations ${counts(finding.reservationsInPostgres)}, ${finding.chargesInPostgres ?? 0} charge(s)` : '';
     lines.push(`Same request    ${variant}: ${finding.requests} requests → ${finding.distinctReservations} distinct reservation(s), ${finding.confirmedAnswers} confirmed answers, ${counts(finding.failedByReason)}${postgres}`);
   }
+  if (result.onSale) lines.push(...onSaleLines(result.onSale));
   const c = result.contention;
   lines.push(`Seat locks      ${c.seatLocks.claims} claims waited ${seconds(c.seatLocks.waitTotalMs)} in all for seat rows`);
   lines.push(latencyRow('seat-lock wait', c.seatLocks.wait));

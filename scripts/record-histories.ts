@@ -22,9 +22,11 @@ import { cancellationWorkflowId, eventCancellationWorkflowId, reservationWorkflo
 import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
-import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, twoPhaseReservation } from '../workflows/index.js';
+import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, twoPhaseReservation, waitingRoom } from '../workflows/index.js';
 import { eventCancelledSignal, joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
 import { waitlistWorkflowId, type JoinRequest } from '../lib/waitlist.js';
+import { queueChangedSignal } from '../workflows/waiting-room-messages.js';
+import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
 import { eventChangedSignal } from '../workflows/reminder-messages.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { findTemporalCli, startDevServer } from './temporal-cli.js';
@@ -244,6 +246,35 @@ try {
     }
     throw new Error(`no offer announced for ${eventId}`);
   }
+  // The waiting room (workflows/waiting-room.ts): a timer to the opening, the draw, admission ticks
+  // until the event sells out; and a queue closed before its opening by the event's cancellation.
+  async function queuedEvent(opensInMs: number, admitPerMinute: number | null): Promise<string> {
+    const opensAt = new Date(Date.now() + opensInMs);
+    const [row] = await owner<{ id: string }[]>`
+      INSERT INTO catalog.events (organizer_id, name, venue, starts_at, price_cents, seating_type, capacity, queue_opens_at, queue_join_opens_at, queue_admit_per_minute)
+      VALUES (${randomUUID()}, 'Replay on-sale', 'Arena', ${new Date(Date.now() + 86_400_000)}, 1000, 'general', 1, ${opensAt}, ${new Date(Date.now() - 1000)}, ${admitPerMinute})
+      RETURNING id`;
+    const eventId = row?.id ?? '';
+    await owner`INSERT INTO waitroom.queues (event_id) VALUES (${eventId})`;
+    for (let key = 0; key < 3; key++) await owner`INSERT INTO waitroom.places (event_id, account_id, draw_key, status) VALUES (${eventId}, ${randomUUID()}, ${key}, 'pre_queue')`;
+    return eventId;
+  }
+  const startOnSale = (eventId: string) =>
+    client.workflow.start<typeof waitingRoom>('waitingRoom', { workflowId: waitingRoomWorkflowId(eventId), taskQueue: cfg.TASK_QUEUE, args: [{ eventId, tickMs: 300 }] });
+  await scenario('waiting-room-sold-out', async () => {
+    const eventId = await queuedEvent(1_000, null);
+    const handle = await startOnSale(eventId);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await owner`INSERT INTO readmodel.event_availability (event_id, held, sold) VALUES (${eventId}, 0, 1)`;
+    return handle;
+  });
+  await scenario('waiting-room-closed', async () => {
+    const eventId = await queuedEvent(60_000, 120);
+    const handle = await startOnSale(eventId);
+    await owner`UPDATE catalog.events SET status = 'cancelled', updated_at = now() WHERE id = ${eventId}`;
+    await handle.signal(queueChangedSignal);
+    return handle;
+  });
   await owner.end();
 
   mkdirSync(outDir, { recursive: true });

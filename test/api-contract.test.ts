@@ -180,10 +180,26 @@ describe('the typed contract', () => {
     expectShape(contract.errorBody, await stack.http.get('/api/reservations/not-an-id', customer.token), 400);
   });
 
+  it('the waiting room’s answers match api/contract, field for field, and its routes are in the OpenAPI document', async () => {
+    // Within QUEUE_JOIN_LEAD_SECONDS (15 min) of the opening: joins are taken.
+    const opensAt = new Date(Date.now() + 600_000).toISOString();
+    const event = await stack.http.post<{ id: string }>('/api/events', { ...eventBody(), queue: { opensAt, admitPerMinute: 100 } }, organizer.token);
+    expectShape(contract.event, event, 201);
+    expect(event.body).toMatchObject({ queue: { opensAt, admitPerMinute: 100 } });
+    expectShape(contract.queuePlace, await stack.http.post(`/api/events/${event.body.id}/queue`, {}, customer.token), 201);
+    expectShape(contract.queuePlace, await stack.http.post(`/api/events/${event.body.id}/queue`, {}, customer.token), 200);
+    expectShape(contract.queuePlace, await stack.http.get(`/api/events/${event.body.id}/queue/me`, customer.token), 200);
+    expectShape(contract.queueOverview, await stack.http.get(`/api/events/${event.body.id}/queue`, organizer.token), 200);
+    expectShape(contract.errorBody, await stack.http.post('/api/reservations', { eventId: event.body.id, seats: ['A-1'] }, customer.token), 403);
+    const document = await stack.http.get<{ paths: Record<string, Record<string, unknown>> }>('/openapi.json');
+    expect(Object.keys(document.body.paths['/api/events/{id}/queue'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(document.body.paths['/api/events/{id}/queue/me'] ?? {})).toEqual(['get']);
+  });
+
   it('the OpenAPI document carries the contract schema of each answer and the validated headers', async () => {
     const document = await stack.http.get<{ paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; responses: Record<string, { content?: unknown }> }>> }>('/openapi.json');
     const create = document.body.paths['/api/reservations']?.post;
-    expect(create?.parameters.filter((p) => p.in === 'header').map((p) => p.name).sort()).toEqual(['booking-protocol', 'idempotency-key', 'prefer']);
+    expect(create?.parameters.filter((p) => p.in === 'header').map((p) => p.name).sort()).toEqual(['admission-token', 'booking-protocol', 'idempotency-key', 'prefer']);
     expect(create?.responses['201']?.content).toMatchObject({ 'application/json': { schema: { type: 'object', required: expect.arrayContaining(['id', 'status', 'workflowId']) } } });
   });
 });

@@ -98,7 +98,7 @@ function publishedPorts(svc: Service): { published: number; target: number }[] {
 const argv = (command: string | string[] | undefined): string[] => (Array.isArray(command) ? command : (command ?? '').split(/\s+/).filter(Boolean));
 
 /** The long-running app processes and the lib/config.ts services each one connects as. */
-const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator', 'notify'], projection: ['projection'] };
+const processes: Record<string, ServiceName[]> = { api: ['api'], worker: ['booking', 'payments', 'ticketing', 'coordinator', 'notify', 'api'], projection: ['projection'] };
 const appServices = ['migrate', 'seed', 'db-roles', ...Object.keys(processes)];
 const configServices = ['migrate', 'seed', ...Object.keys(processes)];
 

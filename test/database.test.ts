@@ -34,6 +34,22 @@ describe('each service reaches only its own schema', () => {
     }
   });
 
+  it('the waiting room is the API role’s: it reads and writes places, never deletes one; other roles cannot reach it', async () => {
+    const api = connectAs('api', { max: 1 });
+    const booking = connectAs('booking', { max: 1 });
+    const projection = connectAs('projection', { max: 1 });
+    try {
+      const eventId = randomUUID();
+      await expect(api.sql`INSERT INTO waitroom.places (event_id, account_id, draw_key, status) VALUES (${eventId}, ${randomUUID()}, 1, 'pre_queue')`).resolves.toBeDefined();
+      await expect(api.sql`UPDATE waitroom.places SET status = 'closed' WHERE event_id = ${eventId}`).resolves.toBeDefined();
+      expect(await codeOf(api.sql`DELETE FROM waitroom.places WHERE event_id = ${eventId}`)).toBe('42501');
+      expect(await codeOf(booking.sql`SELECT * FROM waitroom.places LIMIT 1`)).toBe('42501');
+      expect(await codeOf(projection.sql`UPDATE waitroom.queues SET total = 0`)).toBe('42501');
+    } finally {
+      await Promise.all([api.close(), booking.close(), projection.close()]);
+    }
+  });
+
   it('the API role reads reservations but cannot write booking state', async () => {
     const api = connectAs('api', { max: 1 });
     try {

@@ -18,7 +18,7 @@ const histories = readdirSync(historiesDir)
 const silent = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('workflow replay', () => {
-  it('has a recorded history for every path of the saga (best available and waiting-list offers included), of two-phase commit, of the reminders and of the waiting list', () => {
+  it('has a recorded history for every path of the saga (best available and waiting-list offers included), of two-phase commit, of the reminders, of the waiting list and of the waiting room', () => {
     expect(histories.map((entry) => entry.name).sort()).toEqual(
       [
         'best-available-confirmed',
@@ -47,6 +47,8 @@ describe('workflow replay', () => {
         'waitlist-left',
         'waitlist-offer',
         'waitlist-offer-expired',
+        'waiting-room-closed',
+        'waiting-room-sold-out',
       ].sort(),
     );
   });

@@ -8,6 +8,7 @@ import { createTicketActivities } from '../activities/tickets.js';
 import { createWaitlistActivities } from '../activities/waitlist.js';
 import { createWaitlistNoticeActivities } from '../activities/waitlist-notices.js';
 import { createWaitlistSagas } from './waitlist-sagas.js';
+import { createWaitingRoomActivities } from '../activities/waiting-room.js';
 import {
   createChargeParticipant,
   createCoordinator,
@@ -28,7 +29,8 @@ export interface ActivityResources {
     ReturnType<typeof createTwoPhaseActivities> &
     ReturnType<typeof createNotificationActivities> &
     ReturnType<typeof createWaitlistActivities> &
-    ReturnType<typeof createWaitlistNoticeActivities>;
+    ReturnType<typeof createWaitlistNoticeActivities> &
+    ReturnType<typeof createWaitingRoomActivities>;
   /** The two-phase-commit coordinator, for the recovery loop. */
   coordinator: Coordinator;
   close(): Promise<void>;
@@ -46,8 +48,16 @@ function configuredGateway(cfg: Config): PaymentGateway {
 export function createActivities(cfg: Config, options: { gateway?: PaymentGateway; poolSize?: number; hooks?: CoordinatorHooks; logger?: Logger } = {}): ActivityResources {
   // Five pools per worker process; keep the sum well under Postgres' 100 connections.
   const max = options.poolSize ?? 5;
-  const handles: DatabaseHandle[] = [connectAs('booking', { cfg, max }), connectAs('payments', { cfg, max }), connectAs('ticketing', { cfg, max }), connectAs('coordinator', { cfg, max: 2 }), connectAs('notify', { cfg, max: 2 })];
-  const [booking, payments, ticketing, log, notify] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
+  // The waiting room is the API's data: its on-sale activities connect as the API's role.
+  const handles: DatabaseHandle[] = [
+    connectAs('booking', { cfg, max }),
+    connectAs('payments', { cfg, max }),
+    connectAs('ticketing', { cfg, max }),
+    connectAs('coordinator', { cfg, max: 2 }),
+    connectAs('notify', { cfg, max: 2 }),
+    connectAs('api', { cfg, max: 2 }),
+  ];
+  const [booking, payments, ticketing, log, notify, waitroom] = handles as [DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle, DatabaseHandle];
   const logger = options.logger ?? createLogger('worker');
   // One breaker per process, shared by the saga's charges and two-phase commit's: both see the same gateway.
   const gateway = withCircuitBreaker(options.gateway ?? configuredGateway(cfg), {
@@ -86,6 +96,10 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
       ...createNotificationActivities(notify.sql, { offsetsSeconds: cfg.REMINDER_OFFSETS_SECONDS, batchSize: cfg.REMINDER_BATCH_SIZE }),
       ...createWaitlistActivities(booking.sql, waitlistSagas.startSaga),
       ...createWaitlistNoticeActivities(notify.sql),
+      ...createWaitingRoomActivities(waitroom.sql, {
+        admissionWindowSeconds: cfg.QUEUE_ADMISSION_WINDOW_SECONDS,
+        limits: { min: cfg.QUEUE_MIN_WINDOW, max: cfg.QUEUE_MAX_WINDOW, targetLatencyMs: cfg.QUEUE_TARGET_LATENCY_MS },
+      }),
     },
     coordinator,
     close: async () => {

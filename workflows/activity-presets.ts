@@ -6,6 +6,7 @@ import type { TwoPhaseActivities } from '../activities/two-phase-commit/activity
 import type { NotificationActivities } from '../activities/notifications.js';
 import type { WaitlistActivities } from '../activities/waitlist.js';
 import type { WaitlistNoticeActivities } from '../activities/waitlist-notices.js';
+import type { WaitingRoomActivities } from '../activities/waiting-room.js';
 import { nonRetryableStepFailures } from '../lib/failures.js';
 
 const businessFailures = [...nonRetryableStepFailures];
@@ -64,4 +65,13 @@ export const waitlistLine = proxyLocalActivities<WaitlistActivities>({
 export const waitlistOffers = proxyActivities<WaitlistActivities & WaitlistNoticeActivities & Pick<NotificationActivities, 'eventSchedule'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * The on-sale workflow's steps: short database transactions, retried until they go through (each
+ * is idempotent under the queue row's lock); a tick that fails is simply the next tick's work.
+ */
+export const waitingRoomSteps = proxyActivities<WaitingRoomActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { reservationStatuses } from '../../lib/reservations.js';
 import { seatStatuses } from '../../lib/seating.js';
+import { eventQueue } from './queue.js';
 
 export const seating = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reserved'), rows: z.int(), seatsPerRow: z.int() }),
@@ -24,6 +25,8 @@ export const event = z.object({
   status: z.enum(eventStatuses),
   seating,
   availability,
+  /** The waiting room (docs/waiting-room.md): null for an event without one. */
+  queue: eventQueue.nullable(),
 });
 export type Event = z.infer<typeof event>;
 

@@ -10,3 +10,4 @@ export * from './sales.js';
 export * from './tickets.js';
 export * from './notifications.js';
 export * from './waitlist.js';
+export * from './queue.js';

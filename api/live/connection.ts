@@ -6,6 +6,8 @@ import { encode, type ErrorMessage, type UnsubscribedMessage } from './protocol.
 /** One browser tab: its socket, who it is, what it watches. */
 export class Connection implements Subscriber {
   readonly subscriptions = new Set<string>();
+  /** The events whose waiting room this socket follows (queue-rooms.ts). */
+  readonly queueSubscriptions = new Set<string>();
   /** Cleared by each heartbeat ping, set again by the pong (heartbeat.ts). */
   answeredPing = true;
 

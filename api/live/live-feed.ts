@@ -16,6 +16,7 @@ import { FeedRegistry } from './feed-registry.js';
 import { startHeartbeat } from './heartbeat.js';
 import { LiveFeedMetrics } from './metrics.js';
 import { LIVE_FEED_PATH } from './protocol.js';
+import { QueueRooms } from './queue-rooms.js';
 import { startRelay } from './relay.js';
 import { startResyncCheck } from './resync-check.js';
 import { createSnapshotLoader } from './snapshot-loader.js';
@@ -59,6 +60,7 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
   const metrics = new LiveFeedMetrics(deps.registry, { clients: () => connections.size, bufferedBytes: () => connections.bufferedBytes() });
   const accounts = new AccountCheck(drizzle(deps.sql, { schema }), config.AUTH_ACCOUNT_CACHE_MS);
   const accountWatch = startAccountWatch(connections, accounts, config.LIVE_ACCOUNT_CHECK_MS, logger);
+  const queues = new QueueRooms({ sql: deps.sql, tokens: deps.tokens.admission, metrics, logger });
   let closing = false;
 
   function dropTooSlow(connection: Connection): void {
@@ -73,16 +75,17 @@ export async function attachLiveFeed(server: Server, deps: LiveFeedDeps): Promis
     connections.add(connection);
     accountWatch.track(connection, tokenExpiresAtMs);
     socket.on('pong', () => (connection.answeredPing = true));
-    socket.on('message', (data, isBinary) => handleClientMessage(connection, data, isBinary, feeds, config.LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET));
+    socket.on('message', (data, isBinary) => handleClientMessage(connection, data, isBinary, feeds, config.LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET, queues));
     socket.on('error', (error) => logger.debug({ err: error }, 'live feed: socket error'));
     socket.once('close', () => {
       accountWatch.untrack(connection);
       connections.remove(connection);
       for (const eventId of [...connection.subscriptions]) feeds.leave(connection, eventId);
+      queues.leaveAll(connection);
     });
   }
 
-  const relay = await startRelay({ sql: deps.sql, feeds, connections, metrics, logger });
+  const relay = await startRelay({ sql: deps.sql, feeds, connections, metrics, logger, queues });
   const stopHeartbeat = startHeartbeat(connections, config.LIVE_PING_INTERVAL_MS, metrics);
   const stopResyncCheck = startResyncCheck(deps.sql, feeds, config.LIVE_RESYNC_CHECK_MS, logger);
   const gate = acceptLiveSockets(server, { tokens: deps.tokens, accounts, logger, onConnection });

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { Logger } from '../../lib/logger.js';
 import type { z } from 'zod';
-import { NOTIFICATION_CHANNEL, notificationMessage, RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
+import { NOTIFICATION_CHANNEL, notificationMessage, QUEUE_CHANNEL, queueChangeMessage, RESERVATION_CHANNEL, reservationMessage, SEAT_CHANNEL, seatMessage } from '../../db/channels.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { FeedRegistry } from './feed-registry.js';
+import type { QueueRooms } from './queue-rooms.js';
 import type { LiveFeedMetrics } from './metrics.js';
 import { encode } from './protocol.js';
 
@@ -14,6 +15,8 @@ export interface RelayDeps {
   connections: ConnectionRegistry;
   metrics: LiveFeedMetrics;
   logger: Logger;
+  /** The waiting rooms' sockets. */
+  queues: QueueRooms;
 }
 
 export interface Relay {
@@ -24,7 +27,7 @@ export interface Relay {
  * LISTENs on the projection's channels: seat changes go to the event's feed, reservation changes
  * and stored notifications to their owner's sockets. Resolves once every LISTEN is active.
  */
-export async function startRelay({ sql, feeds, connections, metrics, logger }: RelayDeps): Promise<Relay> {
+export async function startRelay({ sql, feeds, connections, metrics, logger, queues }: RelayDeps): Promise<Relay> {
   /** A NOTIFY payload read with its schema from db/channels.ts; a malformed one is logged and skipped. */
   function parsed<T>(schema: z.ZodType<T>, payload: string, what: string): T | undefined {
     try {
@@ -79,6 +82,11 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
     }
   }
 
+  function onQueueNotification(payload: string): void {
+    const message = parsed(queueChangeMessage, payload, 'queue');
+    if (message) queues.receive(message);
+  }
+
   // postgres.js re-issues LISTEN after its connection drops; notifications sent in between are lost,
   // so every feed re-reads its snapshot once LISTEN is back (the first call is the initial LISTEN).
   let listenedOnce = false;
@@ -86,16 +94,19 @@ export async function startRelay({ sql, feeds, connections, metrics, logger }: R
     if (!listenedOnce) return;
     logger.warn('live feed: LISTEN re-established; re-reading every snapshot');
     feeds.resyncAll();
+    queues.refreshAll();
   };
   const seatListener = await sql.listen(SEAT_CHANNEL, onSeatNotification, onListen);
   const reservationListener = await sql.listen(RESERVATION_CHANNEL, onReservationNotification);
   // A notification missed while LISTEN was down is still in GET /api/me/notifications.
   const notificationListener = await sql.listen(NOTIFICATION_CHANNEL, onNotification);
+  // One broadcast per change of a queue; a missed one is caught up by the next (versions only grow).
+  const queueListener = await sql.listen(QUEUE_CHANNEL, onQueueNotification);
   listenedOnce = true;
 
   return {
     async stop() {
-      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten(), notificationListener.unlisten()]);
+      await Promise.allSettled([seatListener.unlisten(), reservationListener.unlisten(), notificationListener.unlisten(), queueListener.unlisten()]);
     },
   };
 }

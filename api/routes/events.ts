@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { events } from '../../db/schema/catalog.js';
@@ -11,7 +12,8 @@ import { Failure } from '../../lib/failures.js';
 import { availabilityOf, publicEvent, salesStats, seatMap } from '../read-model.js';
 import { route } from '../route.js';
 import { multiLineText, singleLineText } from './text.js';
-import { event as eventSchema, eventCancelling, eventList, salesStats as salesStatsSchema, seatMap as seatMapSchema } from '../contract/index.js';
+import { event as eventSchema, eventCancelling, eventList, queueSettings, salesStats as salesStatsSchema, seatMap as seatMapSchema, type QueueSettings } from '../contract/index.js';
+import { queueStore } from './queue/store.js';
 
 const seating = z.discriminatedUnion('type', [
   z.strictObject({
@@ -36,17 +38,29 @@ const createEventBody = z.strictObject({
   description: eventFields.description.default(''),
   currency: eventFields.currency.default('EUR'),
   seating,
+  /** The waiting room (docs/waiting-room.md). */
+  queue: queueSettings.optional(),
 });
 
-/** Seating cannot change once an event exists: seats may already be sold. */
+/** Seating cannot change once an event exists: seats may already be sold. `queue: null` removes the queue. */
 const updateEventBody = z
-  .strictObject(eventFields)
+  .strictObject({ ...eventFields, queue: queueSettings.nullable() })
   .partial()
   .refine((body) => Object.keys(body).length > 0, 'Send at least one field to change');
 
 /** An event is created or moved only into the future (a past one would be on sale and over at once). */
 function refusePast(startsAt: string): void {
   if (new Date(startsAt).getTime() <= Date.now()) throw new ValidationFailed('body.startsAt: the event must start in the future');
+}
+
+/**
+ * A queue opens in the future and before the event starts (admission would otherwise never run, or
+ * run for a show that is over).
+ */
+function refuseBadQueue(queue: QueueSettings, startsAt: Date, now = Date.now()): void {
+  const opensAt = new Date(queue.opensAt).getTime();
+  if (opensAt <= now) throw new ValidationFailed('body.queue.opensAt: the queue must open in the future');
+  if (opensAt >= startsAt.getTime()) throw new ValidationFailed('body.queue.opensAt: the queue must open before the event starts');
 }
 
 export const eventIdParams = z.object({ id: z.string() });
@@ -57,11 +71,28 @@ export async function findEvent(db: Database, id: string) {
   return found;
 }
 
+/** After the opening, the queue stays and its opening stays put (people were admitted by it); its rate may change. */
+function refuseQueueChange(event: { queueOpensAt: Date | null }, queue: QueueSettings | null, now = Date.now()): void {
+  if (!event.queueOpensAt || event.queueOpensAt.getTime() > now) return;
+  if (queue === null || new Date(queue.opensAt).getTime() !== event.queueOpensAt.getTime()) throw new DomainError(Failure.QueueAlreadyOpen);
+}
+
 export function assertOwner(user: AuthUser, event: { organizerId: string }): void {
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
-export function eventRoutes({ db, workflows, stores }: AppDeps) {
+export function eventRoutes({ db, workflows, stores, config }: AppDeps) {
+  const queues = queueStore(db.$client);
+  /** The catalogue's queue columns for these settings; joins open QUEUE_JOIN_LEAD_SECONDS before the opening. */
+  const queueColumns = (queue: QueueSettings | null) =>
+    queue === null
+      ? { queueOpensAt: null, queueJoinOpensAt: null, queueAdmitPerMinute: null }
+      : {
+          queueOpensAt: new Date(queue.opensAt),
+          queueJoinOpensAt: new Date(new Date(queue.opensAt).getTime() - config.QUEUE_JOIN_LEAD_SECONDS * 1000),
+          queueAdmitPerMinute: queue.admitPerMinute ?? null,
+        };
+
   /**
    * Subscribers hear of a move or a cancellation through the event's reminder workflow. Signalled
    * after the catalogue changed (the workflow reads it), also when a retried PATCH changes nothing.
@@ -107,12 +138,19 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
       tag: 'events',
       access: ['organizer', 'admin'],
       body: createEventBody,
-      responses: { 201: { description: 'The event', body: eventSchema }, 400: 'Invalid input', 401: 'No valid token', 403: 'Not an organizer' },
+      responses: { 201: { description: 'The event', body: eventSchema }, 400: 'Invalid input (startsAt in the past; a queue opening in the past or not before startsAt)', 401: 'No valid token', 403: 'Not an organizer' },
       async handler(ctx, { body, user }) {
         refusePast(body.startsAt);
+        if (body.queue) refuseBadQueue(body.queue, new Date(body.startsAt));
+        const id = randomUUID();
+        // The queue's row first: an event never has queue columns without one (a row without
+        // queue columns is harmless: its workflow closes it, joins find no queue).
+        if (body.queue) await db.$client.begin((tx) => queues.setUp(tx, id));
         const [created] = await db
           .insert(events)
           .values({
+            id,
+            ...queueColumns(body.queue ?? null),
             organizerId: user.id,
             name: body.name,
             description: body.description,
@@ -127,6 +165,7 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
           })
           .returning();
         if (!created) throw new Error('insert returned no row');
+        if (body.queue) await workflows.queueChanged(created.id);
         ctx.status = 201;
         ctx.set('Location', `/api/events/${created.id}`);
         ctx.body = publicEvent(created, { total: created.capacity, available: created.capacity, held: 0, sold: 0 });
@@ -140,21 +179,43 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
       access: ['organizer', 'admin'],
       params: eventIdParams,
       body: updateEventBody,
-      responses: { 200: { description: 'The event', body: eventSchema }, 400: 'Invalid input (startsAt in the past)', 401: 'No valid token', 403: 'Not the event’s organizer', 404: 'No such event', 409: 'The event is cancelled' },
+      responses: {
+        200: { description: 'The event', body: eventSchema },
+        400: 'Invalid input (startsAt in the past; a queue opening in the past or not before startsAt)',
+        401: 'No valid token',
+        403: 'Not the event’s organizer',
+        404: 'No such event',
+        409: 'The event is cancelled, or its queue has opened (its opening can no longer move, nor the queue be removed)',
+      },
       async handler(ctx, { params, body, user }) {
         const event = await findEvent(db, params.id);
         assertOwner(user, event);
         if (event.status === 'cancelled') throw new DomainError(Failure.EventCancelled);
-        const { startsAt, ...rest } = body;
+        const { startsAt, queue, ...rest } = body;
         if (startsAt !== undefined) refusePast(startsAt);
+        const newStartsAt = startsAt ? new Date(startsAt) : event.startsAt;
+        if (queue !== undefined) refuseQueueChange(event, queue);
+        if (queue) refuseBadQueue(queue, newStartsAt, event.queueOpensAt && new Date(queue.opensAt).getTime() === event.queueOpensAt.getTime() ? 0 : Date.now());
+        const keptOpensAt = queue === undefined ? event.queueOpensAt : null;
+        if (keptOpensAt && keptOpensAt.getTime() >= newStartsAt.getTime()) throw new ValidationFailed('body.startsAt: the event must start after its queue opens');
+        if (queue) await db.$client.begin((tx) => queues.setUp(tx, event.id));
+        // An unchanged opening keeps its join time; admitPerMinute alone may change after the opening.
+        const queueFields =
+          queue === undefined
+            ? {}
+            : queue !== null && event.queueOpensAt && event.queueJoinOpensAt && new Date(queue.opensAt).getTime() === event.queueOpensAt.getTime()
+              ? { queueAdmitPerMinute: queue.admitPerMinute ?? null }
+              : queueColumns(queue);
         const [updated] = await db
           .update(events)
-          .set({ ...rest, ...(startsAt ? { startsAt: new Date(startsAt) } : {}), updatedAt: new Date() })
+          .set({ ...rest, ...queueFields, ...(startsAt ? { startsAt: new Date(startsAt) } : {}), updatedAt: new Date() })
           // Conditional, so a cancellation committed since the read above still wins.
           .where(and(eq(events.id, event.id), ne(events.status, 'cancelled')))
           .returning();
         if (!updated) throw new DomainError(Failure.EventCancelled);
+        if (queue === null) await db.$client.begin((tx) => queues.remove(tx, event.id));
         if (startsAt) await tellSubscribers(updated.id, event.startsAt);
+        if (queue !== undefined || (startsAt && updated.queueOpensAt)) await workflows.queueChanged(updated.id);
         const availability = (await availabilityOf(db, [updated])).get(updated.id);
         if (!availability) throw new Error('availability missing');
         ctx.body = publicEvent(updated, availability);
@@ -200,6 +261,8 @@ export function eventRoutes({ db, workflows, stores }: AppDeps) {
         await db.update(events).set({ status: 'cancelled', updatedAt: new Date() }).where(eq(events.id, event.id));
         await workflows.cancelEvent(event.id, event.capacity);
         await tellSubscribers(event.id, event.startsAt);
+        // Its on-sale workflow closes the queue: everyone waiting is told.
+        if (event.queueOpensAt) await workflows.queueChanged(event.id);
         // After the catalogue says cancelled (the list reads it): the line closes now, not at its next look.
         await workflows.closeWaitlist(event.id, event.startsAt.toISOString());
         ctx.status = 202;

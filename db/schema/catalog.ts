@@ -28,6 +28,12 @@ export const events = catalog.table(
     /** Total sellable seats or tickets: rows x seatsPerRow for reserved seating. */
     capacity: integer('capacity').notNull(),
     status: eventStatus('status').notNull().default('on_sale'),
+    /** The waiting room (docs/waiting-room.md): when admission starts; null for an event without a queue. */
+    queueOpensAt: timestamp('queue_opens_at', { withTimezone: true }),
+    /** From when customers may join, fixed when the queue is set (QUEUE_JOIN_LEAD_SECONDS before the opening). */
+    queueJoinOpensAt: timestamp('queue_join_opens_at', { withTimezone: true }),
+    /** A fixed admission rate; null: the rate adapts. */
+    queueAdmitPerMinute: integer('queue_admit_per_minute'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -35,6 +41,11 @@ export const events = catalog.table(
     index('events_organizer_idx').on(t.organizerId),
     check('events_price_nonnegative', sql`${t.priceCents} >= 0`),
     check('events_capacity_positive', sql`${t.capacity} > 0`),
+    check(
+      'events_queue',
+      sql`(${t.queueOpensAt} IS NULL AND ${t.queueJoinOpensAt} IS NULL AND ${t.queueAdmitPerMinute} IS NULL)
+        OR (${t.queueOpensAt} IS NOT NULL AND ${t.queueJoinOpensAt} IS NOT NULL AND ${t.queueJoinOpensAt} <= ${t.queueOpensAt} AND (${t.queueAdmitPerMinute} IS NULL OR ${t.queueAdmitPerMinute} > 0))`,
+    ),
     check(
       'events_geometry',
       sql`(${t.seatingType} = 'reserved' AND ${t.rows} > 0 AND ${t.seatsPerRow} > 0 AND ${t.capacity} = ${t.rows} * ${t.seatsPerRow})

@@ -7,3 +7,4 @@ export * from './readmodel.js';
 export * from './coordinator.js';
 export * from './notify.js';
 export * from './ratelimit.js';
+export * from './waitroom.js';

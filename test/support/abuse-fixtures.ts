@@ -36,6 +36,10 @@ export interface AbuseFixtures {
   freshSoldOutEvent(): Promise<string>;
   /** A new sold-out event of the organizer's with both customers on its waiting list. */
   freshWaitlistedEvent(): Promise<string>;
+  /** An event of the organizer's with a waiting room not yet open, which the customer has joined. */
+  queuedEvent: { id: string };
+  /** A new event of the organizer's with a waiting room taking places. */
+  freshQueuedEvent(): Promise<string>;
 }
 
 export const PASSWORD = 'correct horse battery';
@@ -108,10 +112,30 @@ export async function createAbuseFixtures(stack: Stack): Promise<AbuseFixtures> 
     }
     return id;
   }
+  /** Its queue opens in 10 minutes: joins are taken (QUEUE_JOIN_LEAD_SECONDS, 15 min), nobody is admitted. */
+  async function freshQueuedEvent(): Promise<string> {
+    const created = await http.post<{ id: string }>(
+      '/api/events',
+      {
+        name: 'Queued fixture',
+        venue: 'Hall',
+        startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+        priceCents: 1000,
+        seating: { type: 'reserved', rows: 2, seatsPerRow: 2 },
+        queue: { opensAt: new Date(Date.now() + 10 * 60_000).toISOString() },
+      },
+      organizer.token,
+    );
+    if (created.status !== 201) throw new Error(`queued event failed: ${created.status} ${JSON.stringify(created.body)}`);
+    return created.body.id;
+  }
 
   const confirmed = await freshConfirmed();
   const held = { id: (await book()).id };
   const waitlisted = { id: await waitlistedEvent([customer]) };
+  const queuedEventId = await freshQueuedEvent();
+  const joined = await http.post(`/api/events/${queuedEventId}/queue`, {}, customer.token);
+  if (joined.status !== 201) throw new Error(`joining the fixture queue failed: ${joined.status} ${JSON.stringify(joined.body)}`);
   await stack.projectionCaughtUp();
   return {
     customer,
@@ -128,6 +152,8 @@ export async function createAbuseFixtures(stack: Stack): Promise<AbuseFixtures> 
     waitlisted,
     freshSoldOutEvent,
     freshWaitlistedEvent: () => waitlistedEvent([customer, otherCustomer]),
+    queuedEvent: { id: queuedEventId },
+    freshQueuedEvent,
     freshSubscribedEvent: async () => {
       const id = await http.event(organizer.token);
       for (const account of [customer, otherCustomer]) await http.post(`/api/events/${id}/subscription`, {}, account.token);

@@ -82,6 +82,10 @@ export const accessMatrix: readonly MatrixRow[] = [
   row('GET /api/events/:id/waitlist/me', [401, S, 404, 403, 403, 403], false, (f) => ({ method: 'GET', path: `/api/events/${f.waitlisted.id}/waitlist/me` })),
   row('DELETE /api/events/:id/waitlist', customersOnly, true, async (f, fresh) => ({ method: 'DELETE', path: `/api/events/${fresh ? await f.freshWaitlistedEvent() : f.waitlisted.id}/waitlist` })),
   row('GET /api/me/notifications', anyAccount, false, () => ({ method: 'GET', path: '/api/me/notifications' })),
+  row('POST /api/events/:id/queue', anyAccount, true, async (f, fresh) => ({ method: 'POST', path: `/api/events/${fresh ? await f.freshQueuedEvent() : f.queuedEvent.id}/queue` })),
+  // One's own place: only the customer has joined the fixture queue; for anyone else it is absent.
+  row('GET /api/events/:id/queue/me', [401, S, 404, 404, 404, 404], false, (f) => ({ method: 'GET', path: `/api/events/${f.queuedEvent.id}/queue/me` })),
+  row('GET /api/events/:id/queue', eventOwnerAndAdmin, false, (f) => ({ method: 'GET', path: `/api/events/${f.queuedEvent.id}/queue` })),
   row('GET /api/events/:id/sales.csv', eventOwnerAndAdmin, false, (f) => ({ method: 'GET', path: `/api/events/${f.event.id}/sales.csv` })),
   row('GET /api/reports/sales', adminOnly, false, () => ({ method: 'GET', path: `/api/reports/sales?from=2026-01-01&to=2026-12-31` })),
   row('GET /api/config', everyone, false, () => ({ method: 'GET', path: '/api/config' })),

@@ -40,7 +40,7 @@ export function hostileFrames(f: AbuseFixtures): fc.Arbitrary<HostileFrame> {
     fc.oneof(fc.jsonValue({ maxDepth: 2 }).filter((value) => value === null || typeof value !== 'object' || Array.isArray(value)), fc.constant([{ type: 'subscribe', eventId: f.event.id }])).map((value) => json(`JSON that is not an object: ${JSON.stringify(value).slice(0, 40)}`, value, BAD)),
     fc
       .oneof(fc.constantFrom('book', 'admin', 'reservation', 'SUBSCRIBE', 'Subscribe', '__proto__', 'constructor', 'snapshot', 'error', '', ' subscribe'), fc.string({ maxLength: 20 }))
-      .filter((type) => type !== 'subscribe' && type !== 'unsubscribe')
+      .filter((type) => !['subscribe', 'unsubscribe', 'subscribe_queue', 'unsubscribe_queue'].includes(type))
       .map((type) => json(`unknown type ${JSON.stringify(type)}`, { type, eventId: f.event.id }, BAD)),
     fc
       .oneof(fc.constantFrom<unknown>(undefined, null, 42, true, [f.event.id], { id: f.event.id }, ''), fc.integer({ min: 101, max: 4_000 }).map((length) => 'e'.repeat(length)))
@@ -49,6 +49,11 @@ export function hostileFrames(f: AbuseFixtures): fc.Arbitrary<HostileFrame> {
     fc.oneof(fc.uuid(), fc.constantFrom(...othersThings), fc.constantFrom('\u0000', "' OR 1=1 --", '../events', '00000000-0000-0000-0000-000000000000', randomUUID().toUpperCase()), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }))
       .map((eventId) => json(`subscribe to ${JSON.stringify(eventId).slice(0, 50)}`, { type: 'subscribe', eventId, customerId: f.otherCustomer.id }, NOT_FOUND)),
     fc.constantFrom(...othersThings, randomUUID()).map((eventId) => json(`unsubscribe from ${eventId}`, { type: 'unsubscribe', eventId }, ['unsubscribed'])),
+    // The waiting room: queues of things that are no queued event (an event without a queue included), and bad ids.
+    fc.oneof(fc.uuid(), fc.constantFrom(...othersThings, f.event.id, "' OR 1=1 --", '../events'), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }))
+      .map((eventId) => json(`subscribe_queue to ${JSON.stringify(eventId).slice(0, 50)}`, { type: 'subscribe_queue', eventId }, NOT_FOUND)),
+    fc.constantFrom<unknown>(undefined, null, 42, [f.queuedEvent.id], '', 'e'.repeat(101)).map((eventId) => json(`subscribe_queue with eventId ${JSON.stringify(eventId)?.slice(0, 40)}`, { type: 'subscribe_queue', ...(eventId === undefined ? {} : { eventId }) }, BAD)),
+    fc.constantFrom(...othersThings, randomUUID()).map((eventId) => json(`unsubscribe_queue from ${eventId}`, { type: 'unsubscribe_queue', eventId }, ['unsubscribed'])),
     fc.constantFrom(
       text('prototype pollution', `{"type":"subscribe","eventId":"${randomUUID()}","__proto__":{"type":"admin"}}`, NOT_FOUND),
       text('prototype pollution of the type', '{"__proto__":{"type":"subscribe","eventId":"x"}}', BAD),

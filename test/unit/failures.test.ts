@@ -51,6 +51,12 @@ describe('the failure vocabulary', () => {
       TicketNotFound: '404 ticket_not_found',
       AlreadyCheckedIn: '409 already_checked_in',
       TicketVoid: '409 ticket_void',
+      AdmissionRequired: '403 admission_required',
+      AdmissionExpired: '410 admission_expired',
+      QueueNotFound: '404 queue_not_found',
+      QueuePlaceNotFound: '404 queue_place_not_found',
+      QueueNotOpen: '409 queue_not_open',
+      QueueAlreadyOpen: '409 queue_already_open',
       TwoPhaseCommitUnavailable: '502 reservation_failed',
     });
   });

@@ -8,6 +8,7 @@ import { showConfirmed, showFailed, showResult } from './result.js';
 import { renderSeat } from './seat-map.js';
 import { logOut } from './session.js';
 import { state } from './state.js';
+import { admissionHeaders, admissionRefused } from './waiting-room.js';
 
 const POLL_MS = 1000;
 
@@ -22,9 +23,12 @@ export async function findBestAvailable(): Promise<void> {
   const quantity = Number(element('ba-quantity', HTMLInputElement).value);
   setBooking(true);
   try {
-    const answer = await api<Reservation | PendingReservation>('POST', '/api/reservations', { eventId: event.id, quantity, bestAvailable: true });
+    const answer = await api<Reservation | PendingReservation>('POST', '/api/reservations', { eventId: event.id, quantity, bestAvailable: true }, admissionHeaders(event.id));
     if (answer.status === 401) return await logOut('Log in again to book.');
-    if (!answer.ok) return showFailed(answer.body);
+    if (!answer.ok) {
+      admissionRefused(answer.body.error);
+      return showFailed(answer.body);
+    }
     const held = answer.status === 202 ? await followUntilHeld(answer.body.id) : (answer.body as Reservation);
     if (!held) return;
     if (held.status !== 'held') return showFailed({ error: held.failureReason ?? held.status, message: 'No seats could be held.' });

@@ -7,6 +7,7 @@ import { showConfirmed, showFailed, showResult, type Refusal } from './result.js
 import { renderAllSeats } from './seat-map.js';
 import { logOut } from './session.js';
 import { state } from './state.js';
+import { admissionHeaders, admissionRefused } from './waiting-room.js';
 
 const POLL_MS = 1000;
 
@@ -23,10 +24,13 @@ export async function book(submitEvent: SubmitEvent): Promise<void> {
   const request = { eventId: event.id, paymentToken, ...(reserved ? { seats } : { quantity: Number(element('ga-quantity', HTMLInputElement).value) }) };
   setBooking(true);
   try {
-    const answer = await api<Reservation | PendingReservation>('POST', '/api/reservations', request);
+    const answer = await api<Reservation | PendingReservation>('POST', '/api/reservations', request, admissionHeaders(event.id));
     if (answer.status === 401) return await logOut('Log in again to book.');
     let outcome: Outcome;
-    if (!answer.ok) outcome = { confirmed: false, refusal: answer.body };
+    if (!answer.ok) {
+      outcome = { confirmed: false, refusal: answer.body };
+      admissionRefused(answer.body.error);
+    }
     else if (answer.status === 202) outcome = await waitForEnd(answer.body.id);
     else outcome = outcomeOf(answer.body as Reservation);
     if (outcome.confirmed) {

@@ -8,10 +8,12 @@ import { showSubscribe } from './notifications.js';
 import { buildSeatMap, loadMine, showAvailability } from './seat-map.js';
 import { state } from './state.js';
 import { loadWaitlist } from './waitlist.js';
+import { enterWaitingRoom, leaveWaitingRoom, queued } from './waiting-room.js';
 
 /** The list of what is on (cancelled events left out); a click opens one. */
 export async function showEventList(live: LiveFeed): Promise<void> {
   live.leave();
+  leaveWaitingRoom();
   state.event = undefined;
   state.seats.clear();
   $('event').hidden = true;
@@ -35,7 +37,8 @@ function eventItem(event: Event): HTMLLIElement {
   name.textContent = event.name;
   const details = document.createElement('span');
   details.className = 'details';
-  details.textContent = `${event.venue} · ${formatDate(event.startsAt)} · ${event.availability.available} of ${event.availability.total} left`;
+  const queue = event.queue ? ` · on sale ${formatDate(event.queue.opensAt)} through a waiting room` : '';
+  details.textContent = `${event.venue} · ${formatDate(event.startsAt)} · ${event.availability.available} of ${event.availability.total} left${queue}`;
   button.append(name, details);
   button.addEventListener('click', () => (location.hash = `event=${event.id}`));
   item.append(button);
@@ -51,6 +54,7 @@ export async function openEvent(eventId: string, live: LiveFeed): Promise<void> 
   }
   const event = answer.body;
   live.leave(event.id);
+  leaveWaitingRoom();
   state.event = event;
   state.selected.clear();
   state.mine.clear();
@@ -68,7 +72,10 @@ export async function openEvent(eventId: string, live: LiveFeed): Promise<void> 
   if (event.seating.type === 'reserved') buildSeatMap(event.seating);
   else showAvailability({ capacity: event.seating.capacity, available: event.availability.available });
   showSubscribe();
+  updateCheckout();
   await loadWaitlist();
+  // A queued on-sale shows the waiting room; the seat map (and its feed) only to admitted buyers.
+  if (queued(event)) return enterWaitingRoom(event, live);
   await loadMine();
   live.watch(event.id);
   updateCheckout();

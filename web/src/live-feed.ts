@@ -5,6 +5,8 @@ import type {
   LIVE_FEED_PATH,
   NotificationPushMessage,
   OfferMessage,
+  QueueMessage,
+  QueuePlaceMessage,
   ReservationUpdateMessage,
   SeatsMessage,
   ServerMessage,
@@ -33,6 +35,12 @@ export interface LiveFeedHandlers {
   notification(message: NotificationPushMessage): void;
   /** Released seats are held for this user (the waiting list). */
   offer(message: OfferMessage): void;
+  /** The waiting room's one broadcast per change of the followed queue (newer versions only). */
+  queue(message: QueueMessage): void;
+  /** The user's own place in the followed queue changed status (admitted, sold out, ...). */
+  queuePlace(message: QueuePlaceMessage): void;
+  /** The socket (re)connected while a queue is followed: a broadcast may have been missed meanwhile. */
+  queueResumed(): void;
   /** The server closed the socket because the token no longer verifies. */
   unauthorized(): void;
 }
@@ -47,6 +55,11 @@ export class LiveFeed {
   private version: number | undefined;
   /** Waiting for a fresh snapshot: changes are ignored until it comes. */
   private resyncing = false;
+  /** The event whose waiting room is followed (docs/waiting-room.md), and the last broadcast's version. */
+  private queueEventId: string | undefined;
+  private queueVersion = -1;
+  /** Connections opened so far (a reconnection is any after the first). */
+  private opened = 0;
 
   constructor(private readonly handlers: LiveFeedHandlers) {}
 
@@ -58,8 +71,14 @@ export class LiveFeed {
     const socket = new WebSocket(`${protocol}://${location.host}${FEED_PATH}${query}`);
     this.socket = socket;
     socket.addEventListener('open', () => {
+      this.opened++;
       this.retryMs = FIRST_RETRY_MS;
       if (this.eventId) this.subscribe(this.eventId);
+      if (this.queueEventId) {
+        this.send({ type: 'subscribe_queue', eventId: this.queueEventId });
+        // Only a reconnection can have missed something; the first connection is the initial state.
+        if (this.opened > 1) this.handlers.queueResumed();
+      }
     });
     socket.addEventListener('message', (message: MessageEvent<string>) => this.receive(JSON.parse(message.data) as ServerMessage));
     socket.addEventListener('close', (closed) => {
@@ -93,6 +112,38 @@ export class LiveFeed {
     this.version = undefined;
   }
 
+  /**
+   * Follows an event's waiting room: its one broadcast per change (everyone computes their own
+   * position from it) and, with a token, the user's own place. No seat map meanwhile: thousands of
+   * waiting buyers do not need every seat change.
+   */
+  watchQueue(eventId: string): void {
+    if (this.queueEventId === eventId) return;
+    this.leaveQueue();
+    this.queueEventId = eventId;
+    this.queueVersion = -1;
+    this.send({ type: 'subscribe_queue', eventId });
+  }
+
+  /**
+   * Asks for the queue again after joining it: the server reads the user's place when a socket
+   * subscribes, and from then on pushes its changes (the admission) to this socket.
+   */
+  resubscribeQueue(): void {
+    if (this.queueEventId) this.send({ type: 'subscribe_queue', eventId: this.queueEventId });
+  }
+
+  leaveQueue(): void {
+    if (this.queueEventId) this.send({ type: 'unsubscribe_queue', eventId: this.queueEventId });
+    this.queueEventId = undefined;
+    this.queueVersion = -1;
+  }
+
+  /** Whether the seat map of `eventId` is being followed (its snapshot asked for). */
+  watching(eventId: string): boolean {
+    return this.eventId === eventId;
+  }
+
   private send(message: ClientMessage): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
@@ -116,6 +167,15 @@ export class LiveFeed {
         return;
       case 'error':
         if (message.error === 'event_not_found' && message.eventId !== undefined && message.eventId === this.eventId) this.handlers.status('offline', 'This event no longer exists.');
+        return;
+      case 'queue':
+        // One broadcast per change of the queue: a version not above the last one seen is stale.
+        if (message.eventId !== this.queueEventId || message.version <= this.queueVersion) return;
+        this.queueVersion = message.version;
+        this.handlers.queue(message);
+        return;
+      case 'queue_place':
+        if (message.eventId === this.queueEventId) this.handlers.queuePlace(message);
         return;
       case 'unsubscribed':
         return;

@@ -13,6 +13,7 @@ import { applyChange, applySnapshot, forgetMine, loadMine } from './seat-map.js'
 import { DEMO_CUSTOMER, logIn, logOut, onSessionChange, showAccount, typedCredentials } from './session.js';
 import { state, type ClientConfig } from './state.js';
 import { declineOffer, joinWaitlist, leaveWaitlist, loadWaitlist, payOffer, receiveOffer, waitlistReservationChanged } from './waitlist.js';
+import { joinQueue, queueResumed, receivePlace, receiveQueue, refreshWaitingRoom } from './waiting-room.js';
 
 const live = new LiveFeed({
   token: () => state.token,
@@ -27,6 +28,9 @@ const live = new LiveFeed({
   },
   notification: (message) => receiveNotification(message.notification),
   offer: receiveOffer,
+  queue: receiveQueue,
+  queuePlace: ({ type: _type, ...place }) => receivePlace(place),
+  queueResumed,
   unauthorized: () => void logOut('Your session has expired: log in again.'),
 });
 
@@ -39,6 +43,7 @@ onSessionChange(async () => {
   setOffer(undefined);
   await loadWaitlist();
   updateCheckout();
+  await refreshWaitingRoom();
 });
 
 function route(): void {
@@ -64,6 +69,7 @@ $('wl-leave').addEventListener('click', () => void leaveWaitlist());
 $('wl-pay').addEventListener('click', () => void payOffer());
 $('wl-decline').addEventListener('click', () => void declineOffer());
 element('wl-quantity', HTMLInputElement).max = String(MAX_SEATS_PER_RESERVATION);
+$('queue-join').addEventListener('click', () => void joinQueue());
 $('back').addEventListener('click', () => (location.hash = ''));
 $('logout').addEventListener('click', () => void logOut());
 $('notifications-toggle').addEventListener('click', toggleNotifications);

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { AuthUser } from '../../auth.js';
 import type { AppDeps, RequestGuards } from '../../deps.js';
 import { cancellation, pendingReservation, reservation, reservationList } from '../../contract/index.js';
@@ -10,6 +11,7 @@ import { seatingOf } from '../../read-model.js';
 import { requestHash, reservationIdFor } from '../../reservation-client.js';
 import { route } from '../../route.js';
 import { findEvent } from '../events.js';
+import { admissionGate } from '../queue/gate.js';
 import { bookingRules } from './booking-rules.js';
 import { failFast } from './fail-fast.js';
 import { throwIfFailed } from './failures.js';
@@ -17,10 +19,11 @@ import { presentRow, presentSnapshot, type ReservationRow } from './presenters.j
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config, paymentVault }: AppDeps, { limits }: RequestGuards) {
+export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens }: AppDeps, { limits }: RequestGuards) {
   const queries = reservationQueries(db, stores);
   const refusals = failFast(db, queries);
   const rules = bookingRules(stores, config);
+  const admissions = admissionGate(db.$client, tokens.admission);
 
   /**
    * The reservation, if the caller may see it (its customer, the event's organizer, an admin): its
@@ -80,14 +83,16 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         400: 'Invalid input',
         401: 'No valid token',
         402: 'Payment declined',
-        403: 'Booking-Protocol chosen without EXPERIMENTS=on (admins may)',
+        403: 'Booking-Protocol chosen without EXPERIMENTS=on (admins may); the event has a waiting room and the Admission-Token is missing or not the caller’s (admission_required)',
         404: 'No such event',
         409: 'Seats unavailable, sold out (best available: fewer than quantity seats free), hold limit reached, or event not on sale (cancelled or started)',
+        410: 'The admission window is over (admission_expired)',
         422: 'Idempotency-Key reused with another body',
         429: 'Too many booking attempts by this customer; see Retry-After',
         503: 'Payments (or a dependency) unavailable; see Retry-After',
       },
       async handler(ctx, { body, user, headers }) {
+        const started = performance.now();
         await limits.reservationAttempt(user.id);
         const chosen = headers['booking-protocol'];
         // Picking the protocol is an experiment's switch: prepared transactions hold seat rows through a gateway call.
@@ -101,6 +106,9 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         const event = await findEvent(db, body.eventId);
         if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
         rules.refuseStarted(event);
+        // The waiting room: only an admitted buyer books, within the admission window.
+        const queued = event.queueOpensAt !== null;
+        if (queued) await admissions.check(headers['admission-token'], user.id, event.id);
         const seating = seatingOf(event);
         const bestAvailable = body.bestAvailable === true;
         if (seating.type === 'general' && bestAvailable) throw new ValidationFailed('body.bestAvailable: this event is general admission: it has no seats to choose; send a quantity alone');
@@ -146,12 +154,14 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault 
         );
         ctx.set('Location', `/api/reservations/${reservationId}`);
         if (outcome.kind === 'pending') {
+          if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
           ctx.status = 202;
           ctx.body = { id: outcome.reservationId, status: 'pending', workflowId: outcome.workflowId };
           return;
         }
         if (outcome.snapshot.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
         throwIfFailed(outcome.snapshot, config);
+        if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
         ctx.status = 201;
         ctx.body = presentSnapshot(outcome.snapshot);
       },

@@ -28,6 +28,8 @@ export const createReservationHeaders = z.object({
   /** For experiments: the saga or two-phase commit; BOOKING_PROTOCOL when absent. */
   'booking-protocol': z.enum(['saga', '2pc'], 'Booking-Protocol must be saga or 2pc').optional(),
   prefer: z.string().optional(),
+  /** The waiting room: an event with a queue is booked only with an admission of one's own (docs/waiting-room.md). */
+  'admission-token': z.string().min(1, 'Admission-Token must be 1 to 2000 characters').max(2000, 'Admission-Token must be 1 to 2000 characters').optional(),
 });
 
 export const payBody = z.strictObject({ paymentToken });

@@ -1,0 +1,173 @@
+import type postgres from 'postgres';
+import { announceQueue, endQueue } from '../db/waitroom.js';
+import {
+  adaptiveAdmissions,
+  fixedRateAdmissions,
+  nextAdmissionWindow,
+  type AdmissionTickInput,
+  type AdmissionTickResult,
+  type AdmissionWindowLimits,
+  type QueueSchedule,
+  type QueueState,
+} from '../lib/waiting-room.js';
+
+export interface WaitingRoomSettings {
+  /** QUEUE_ADMISSION_WINDOW_SECONDS: how long an admitted buyer may take to book. */
+  admissionWindowSeconds: number;
+  limits: AdmissionWindowLimits;
+}
+
+interface EventFacts {
+  status: 'on_sale' | 'cancelled';
+  starts_at: Date | string;
+  capacity: number;
+  queue_opens_at: Date | string | null;
+  queue_admit_per_minute: number | null;
+}
+
+/** Whether the queue must end now, and how: the queue removed, the event cancelled or started. */
+function ended(event: EventFacts | undefined, now: number): boolean {
+  return !event || event.queue_opens_at === null || event.status === 'cancelled' || new Date(event.starts_at).getTime() <= now;
+}
+
+/**
+ * The on-sale workflow's activities (workflows/waiting-room.ts), connected as the API's role (the
+ * waiting room is the API's data). Each is one transaction holding the queue row's lock, so a
+ * retried or duplicated call after a crash finds the queue as the last commit left it: the draw
+ * happens once, a place is admitted once, and admission follows place order.
+ */
+export function createWaitingRoomActivities(sql: postgres.Sql, settings: WaitingRoomSettings) {
+  return {
+    /** The queue's state and opening as they are now; ends a queue whose event no longer wants one. */
+    async queueSchedule(input: { eventId: string }): Promise<QueueSchedule> {
+      return sql.begin(async (tx) => {
+        const [queue] = await tx<{ state: QueueState }[]>`SELECT state FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
+        if (!queue) return { state: 'closed', opensAt: null };
+        const [event] = await tx<EventFacts[]>`
+          SELECT status, starts_at, capacity, queue_opens_at, queue_admit_per_minute FROM catalog.events WHERE id = ${input.eventId}`;
+        if (queue.state !== 'closed' && ended(event, Date.now())) {
+          await endQueue(tx, input.eventId, 'closed');
+          return { state: 'closed', opensAt: null };
+        }
+        return { state: queue.state, opensAt: event?.queue_opens_at ? new Date(event.queue_opens_at).toISOString() : null };
+      });
+    },
+
+    /**
+     * The opening: everyone who joined before it gets a place in the order of the random keys drawn
+     * at their joins (a tie, practically impossible, goes by account id), and the queue opens; from
+     * now on a join takes the next place. Does nothing to a queue already open.
+     */
+    async openQueue(input: { eventId: string }): Promise<QueueState> {
+      return sql.begin(async (tx) => {
+        const [queue] = await tx<{ state: QueueState }[]>`SELECT state FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
+        if (!queue) return 'closed';
+        if (queue.state !== 'pre_opening') return queue.state;
+        const [drawn] = await tx<{ count: number }[]>`
+          WITH ranked AS (
+            SELECT account_id, row_number() OVER (ORDER BY draw_key, account_id) AS place
+            FROM waitroom.places WHERE event_id = ${input.eventId} AND status = 'pre_queue'
+          ), placed AS (
+            UPDATE waitroom.places p SET place = ranked.place, status = 'waiting'
+            FROM ranked WHERE p.event_id = ${input.eventId} AND p.account_id = ranked.account_id
+            RETURNING 1
+          )
+          SELECT count(*)::int AS count FROM placed`;
+        // A fixed rate is known from the start: estimates need not wait for the first tick.
+        await tx`
+          UPDATE waitroom.queues q SET state = 'open', total = ${drawn?.count ?? 0}, opened_at = now(), version = version + 1, updated_at = now(),
+            rate_per_minute = coalesce(e.queue_admit_per_minute, 0)
+          FROM catalog.events e WHERE q.event_id = ${input.eventId} AND e.id = q.event_id`;
+        await announceQueue(tx, input.eventId);
+        return 'open';
+      });
+    },
+
+    /**
+     * One admission tick: lapse admissions whose window ended unbooked (their turn is gone), end
+     * the queue if the event sold out (everyone waiting is told by the one broadcast), else admit
+     * the next places in order — as many as the fixed rate allows since the last tick, or as the
+     * adaptive window has room for — and announce the change.
+     */
+    async admissionTick(input: AdmissionTickInput): Promise<AdmissionTickResult> {
+      return sql.begin(async (tx) => {
+        const [queue] = await tx<{ state: QueueState; admitted_through: number; total: number; rate_per_minute: number; opened_at: Date | string | null }[]>`
+          SELECT state, admitted_through, total, rate_per_minute, opened_at FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
+        const unchanged = { carry: input.carry, window: input.window, admitted: 0, lapsed: 0 };
+        if (!queue) return { state: 'closed', ...unchanged };
+        if (queue.state !== 'open') return { state: queue.state, ...unchanged };
+        const [event] = await tx<EventFacts[]>`
+          SELECT status, starts_at, capacity, queue_opens_at, queue_admit_per_minute FROM catalog.events WHERE id = ${input.eventId}`;
+        if (!event || ended(event, Date.now())) {
+          await endQueue(tx, input.eventId, 'closed');
+          return { state: 'closed', ...unchanged };
+        }
+
+        const lapsed = await tx`
+          UPDATE waitroom.places SET status = 'expired'
+          WHERE event_id = ${input.eventId} AND status = 'admitted' AND expires_at <= now()
+          RETURNING 1`;
+
+        const [stock] = await tx<{ held: number; sold: number }[]>`
+          SELECT held, sold FROM readmodel.event_availability WHERE event_id = ${input.eventId}`;
+        const sold = stock?.sold ?? 0;
+        const free = event.capacity - sold - (stock?.held ?? 0);
+        if (sold >= event.capacity) {
+          await endQueue(tx, input.eventId, 'sold_out');
+          return { state: 'sold_out', ...unchanged, lapsed: lapsed.count };
+        }
+
+        const [measured] = await tx<{ in_flight: number; p99: number | null; admitted_last_minute: number }[]>`
+          SELECT count(*) FILTER (WHERE status = 'admitted')::int AS in_flight,
+                 percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms) FILTER (WHERE booked_at > now() - interval '10 seconds') AS p99,
+                 count(*) FILTER (WHERE admitted_at > now() - interval '60 seconds')::int AS admitted_last_minute
+          FROM waitroom.places WHERE event_id = ${input.eventId}`;
+        const inFlight = measured?.in_flight ?? 0;
+        let carry = input.carry;
+        let window = input.window;
+        let due: number;
+        if (event.queue_admit_per_minute !== null) {
+          ({ admit: due, carry } = fixedRateAdmissions({ admitPerMinute: event.queue_admit_per_minute, elapsedMs: input.elapsedMs, carry }));
+          window = null;
+        } else {
+          window = nextAdmissionWindow({ window: window ?? settings.limits.min, inFlight, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
+          due = adaptiveAdmissions(window, inFlight);
+        }
+        // Every seat held or sold: admitting more buyers now would only make them wait for holds to end.
+        const admit = free > 0 ? Math.min(due, queue.total - queue.admitted_through) : 0;
+        const through = queue.admitted_through + admit;
+        if (admit > 0) {
+          await tx`
+            UPDATE waitroom.places
+            SET status = 'admitted', admitted_at = now(), expires_at = now() + make_interval(secs => ${settings.admissionWindowSeconds})
+            WHERE event_id = ${input.eventId} AND status = 'waiting' AND place > ${queue.admitted_through} AND place <= ${through}`;
+        }
+        const rate = ratePerMinute({
+          fixed: event.queue_admit_per_minute,
+          admittedLastMinute: (measured?.admitted_last_minute ?? 0) + admit,
+          openForMs: queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : 60_000,
+        });
+        const changed = admit > 0 || lapsed.count > 0 || Math.abs(rate - queue.rate_per_minute) >= Math.max(1, queue.rate_per_minute * 0.05);
+        await tx`
+          UPDATE waitroom.queues
+          SET admitted_through = ${through}, rate_per_minute = ${rate}, admission_window = ${window},
+              version = version + ${changed ? 1 : 0}, updated_at = now()
+          WHERE event_id = ${input.eventId}`;
+        if (changed) await announceQueue(tx, input.eventId);
+        return { state: 'open', carry, window, admitted: admit, lapsed: lapsed.count };
+      });
+    },
+  };
+}
+
+/**
+ * The rate estimates use: a fixed rate is what it says; an adaptive one is what the last minute
+ * admitted (scaled up while the queue has been open for less than a minute).
+ */
+export function ratePerMinute(input: { fixed: number | null; admittedLastMinute: number; openForMs: number }): number {
+  if (input.fixed !== null) return input.fixed;
+  const spanMs = Math.min(60_000, Math.max(input.openForMs, 5_000));
+  return (input.admittedLastMinute * 60_000) / spanMs;
+}
+
+export type WaitingRoomActivities = ReturnType<typeof createWaitingRoomActivities>;

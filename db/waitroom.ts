@@ -1,0 +1,53 @@
+import type postgres from 'postgres';
+import { QUEUE_CHANNEL, type QueueChangeMessage } from './channels.js';
+import type { QueueState } from '../lib/waiting-room.js';
+
+/**
+ * What the API and the on-sale workflow's activities both do to a queue (docs/waiting-room.md).
+ * Each runs inside the caller's transaction, which holds the queue row's lock.
+ */
+
+type Tx = postgres.TransactionSql;
+
+interface QueueRow {
+  version: string | number;
+  state: QueueState;
+  admitted_through: number;
+  total: number;
+  rate_per_minute: number;
+  opens_at: Date | string | null;
+}
+
+/** Tells every API process (NOTIFY, delivered on commit) what the queue now is: one broadcast. */
+export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChangeMessage | undefined> {
+  const [row] = await tx<QueueRow[]>`
+    SELECT q.version, q.state, q.admitted_through, q.total, q.rate_per_minute, e.queue_opens_at AS opens_at
+    FROM waitroom.queues q JOIN catalog.events e ON e.id = q.event_id WHERE q.event_id = ${eventId}`;
+  if (!row) return undefined;
+  const message: QueueChangeMessage = {
+    eventId,
+    version: Number(row.version),
+    state: row.state,
+    admittedThrough: row.admitted_through,
+    total: row.total,
+    admitPerMinute: Math.round(row.rate_per_minute * 10) / 10,
+    // A removed queue keeps its last opening for the record of the broadcast.
+    opensAt: row.opens_at ? new Date(row.opens_at).toISOString() : new Date(0).toISOString(),
+  };
+  await tx`SELECT pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify(message)})`;
+  return message;
+}
+
+/**
+ * Ends a queue (removed, event cancelled or started) or marks it sold out: everyone still waiting
+ * or not yet drawn gets that status, one statement; admitted buyers keep their window.
+ */
+export async function endQueue(tx: Tx, eventId: string, state: 'closed' | 'sold_out'): Promise<void> {
+  await tx`
+    UPDATE waitroom.places SET status = ${state}
+    WHERE event_id = ${eventId} AND status IN ('pre_queue', 'waiting')`;
+  await tx`
+    UPDATE waitroom.queues SET state = ${state}, version = version + 1, updated_at = now()
+    WHERE event_id = ${eventId}`;
+  await announceQueue(tx, eventId);
+}

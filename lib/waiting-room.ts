@@ -1,0 +1,134 @@
+/**
+ * The waiting room's pure rules (docs/waiting-room.md), shared by the API, the workflow, the page
+ * and the load script: what a place's status can be, and how a client turns the one broadcast per
+ * event ("admitted through place N, at R a minute") into its own position and estimated wait.
+ */
+
+/**
+ * A buyer's place in an event's queue.
+ * - `pre_queue`: joined before the opening; the random order is drawn at `opensAt`, so no position yet.
+ * - `waiting`: has a place; `position` 1 is the next to be admitted.
+ * - `admitted`: may book with the admission token until `admissionExpiresAt`.
+ * - `booked`: booked with the admission (a reservation was accepted); the turn is used.
+ * - `expired`: admitted but did not book within the window: the turn passed to the next in line.
+ * - `sold_out`: the event sold out while the buyer waited.
+ * - `closed`: the queue was removed or the event cancelled or started.
+ */
+export const queuePlaceStatuses = ['pre_queue', 'waiting', 'admitted', 'booked', 'expired', 'sold_out', 'closed'] as const;
+export type QueuePlaceStatus = (typeof queuePlaceStatuses)[number];
+
+/**
+ * The queue as a whole.
+ * - `pre_opening`: joins are taken (from `joinOpensAt`), nobody is admitted yet.
+ * - `open`: admitting, in queue order.
+ * - `sold_out`: nothing left to sell: everyone still waiting was told.
+ * - `closed`: the queue was removed, or the event cancelled or started.
+ */
+export const queueStates = ['pre_opening', 'open', 'sold_out', 'closed'] as const;
+export type QueueState = (typeof queueStates)[number];
+
+/** Limits of an event's `queue.admitPerMinute` (unset: the rate adapts, see adaptiveWindow). */
+export const MIN_ADMIT_PER_MINUTE = 1;
+export const MAX_ADMIT_PER_MINUTE = 100_000;
+
+/**
+ * A waiting place's position: 1 for the next to be admitted. `admittedThrough` is the highest
+ * place admitted so far (places are 1, 2, 3, … in queue order and admitted strictly in that order).
+ */
+export function positionOf(place: number, admittedThrough: number): number {
+  return Math.max(1, place - admittedThrough);
+}
+
+/**
+ * The estimated wait of a waiting position at the current admission rate (per minute), in whole
+ * seconds; null while nothing is being admitted (rate 0: no basis for an estimate).
+ */
+export function estimatedWaitSeconds(position: number, admitPerMinute: number): number | null {
+  if (!(admitPerMinute > 0)) return null;
+  return Math.ceil((position * 60) / admitPerMinute);
+}
+
+/** The on-sale workflow of an event's queue (workflows/waiting-room.ts). */
+export const waitingRoomWorkflowId = (eventId: string): string => `waiting-room-${eventId}`;
+
+/**
+ * Fixed rate: how many to admit this tick. Fractions carry over to the next tick, so 90 a minute
+ * at one tick a second admits 1, 2, 1, 2, … and exactly 90 a minute, however the ticks are spaced.
+ */
+export function fixedRateAdmissions(input: { admitPerMinute: number; elapsedMs: number; carry: number }): { admit: number; carry: number } {
+  const due = (input.admitPerMinute * Math.max(0, input.elapsedMs)) / 60_000 + input.carry;
+  const admit = Math.floor(due);
+  // A carry never exceeds one tick's worth plus one buyer: a long pause does not bank a burst.
+  const cap = Math.max(1, (input.admitPerMinute * Math.max(0, input.elapsedMs)) / 60_000);
+  return { admit, carry: Math.min(due - admit, cap) };
+}
+
+export interface AdmissionWindowLimits {
+  /** The window a fresh queue starts with, and its floor (QUEUE_MIN_WINDOW). */
+  min: number;
+  /** Its ceiling (QUEUE_MAX_WINDOW). */
+  max: number;
+  /** The p99 booking latency admitted buyers should see (QUEUE_TARGET_LATENCY_MS). */
+  targetLatencyMs: number;
+}
+
+/**
+ * The adaptive rate rule (docs/waiting-room.md, "The rate rule"): the window is how many admitted
+ * buyers may be unfinished (admitted, not booked, window not over) at once. By Little's law the
+ * admission rate then settles at window ÷ (time an admitted buyer takes to book), so the window
+ * is the knob, and booking latency is the signal:
+ * - the recent p99 of admitted buyers' bookings above the target: the stack is saturated, the
+ *   window shrinks to three quarters (multiplicative decrease), never below `min`;
+ * - at or under the target with the window full (the window, not the buyers, limits the rate): it
+ *   grows by a tenth (at least 1) a tick, up to `max`;
+ * - otherwise (no samples, or buyers not using the window): unchanged.
+ */
+export function nextAdmissionWindow(input: { window: number; inFlight: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
+  const { window, inFlight, p99LatencyMs, limits } = input;
+  const clamp = (value: number): number => Math.min(limits.max, Math.max(limits.min, value));
+  if (p99LatencyMs !== null && p99LatencyMs > limits.targetLatencyMs) return clamp(Math.floor(window * 0.75));
+  if (inFlight >= window && (p99LatencyMs === null || p99LatencyMs <= limits.targetLatencyMs)) {
+    return p99LatencyMs === null ? clamp(window) : clamp(window + Math.max(1, Math.ceil(window / 10)));
+  }
+  return clamp(window);
+}
+
+/** Adaptive rate: admit as many as the window has room for. */
+export const adaptiveAdmissions = (window: number, inFlight: number): number => Math.max(0, window - inFlight);
+
+/** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
+export interface WaitingRoomInput {
+  eventId: string;
+  /** QUEUE_TICK_MS: how often admission runs. */
+  tickMs: number;
+  /** QUEUE_TICKS_PER_RUN: ticks before continuing as new (absent: the workflow's default). */
+  ticksPerRun?: number;
+  carry?: number;
+  window?: number | null;
+  /** Workflow time (ms) of the last tick, for the fixed rate's elapsed time. */
+  lastTickAt?: number;
+}
+
+/** What the workflow asks of one tick. */
+export interface AdmissionTickInput {
+  eventId: string;
+  elapsedMs: number;
+  carry: number;
+  /** The adaptive window so far (null: start at the minimum). */
+  window: number | null;
+}
+
+export interface AdmissionTickResult {
+  state: QueueState;
+  carry: number;
+  window: number | null;
+  admitted: number;
+  lapsed: number;
+}
+
+/** The queue's schedule as the catalogue and the queue row have it now. */
+export interface QueueSchedule {
+  state: QueueState;
+  /** Null: the event has no queue (any more). */
+  opensAt: string | null;
+}

@@ -1,0 +1,120 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { ratePerMinute } from '../../activities/waiting-room.js';
+import { ADMISSION_AUDIENCE, AdmissionTokens } from '../../api/admission-tokens.js';
+import { Tokens } from '../../api/auth.js';
+import { DomainError } from '../../api/errors.js';
+import { adaptiveAdmissions, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
+
+const limits = { min: 10, max: 100, targetLatencyMs: 1_000 };
+
+describe('positions and estimates', () => {
+  it('a place’s position is how far it is behind the last admitted place; the estimate follows the rate', () => {
+    expect(positionOf(15, 10)).toBe(5);
+    expect(positionOf(11, 10)).toBe(1);
+    expect(positionOf(3, 10)).toBe(1);
+    expect(estimatedWaitSeconds(5, 60)).toBe(5);
+    expect(estimatedWaitSeconds(1, 7)).toBe(9);
+    expect(estimatedWaitSeconds(5, 0)).toBeNull();
+  });
+});
+
+describe('the fixed rate', () => {
+  it('admits exactly the rate per minute over ticks of any spacing, carrying fractions over', () => {
+    let carry = 0;
+    let admitted = 0;
+    const spacings = [1000, 1300, 700, 1000, 2000, 500, 1000, 1500, 1000, 1000];
+    for (let minute = 0; minute < 6; minute++) {
+      for (const elapsedMs of spacings) {
+        const tick = fixedRateAdmissions({ admitPerMinute: 90, elapsedMs, carry });
+        admitted += tick.admit;
+        carry = tick.carry;
+      }
+    }
+    // 6 × 11 s = 66 s at 90 a minute: 99, give or take the fraction still carried.
+    expect(admitted).toBe(Math.floor((90 * 66) / 60));
+  });
+
+  it('90 a minute at one tick a second admits 1, 2, 1, 2, …', () => {
+    let carry = 0;
+    const admits = [];
+    for (let i = 0; i < 6; i++) {
+      const tick = fixedRateAdmissions({ admitPerMinute: 90, elapsedMs: 1000, carry });
+      admits.push(tick.admit);
+      carry = tick.carry;
+    }
+    expect(admits).toEqual([1, 2, 1, 2, 1, 2]);
+  });
+});
+
+describe('the adaptive rule', () => {
+  it('shrinks the window to three quarters when admitted buyers’ bookings are slower than the target, never below the minimum', () => {
+    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: 1_500, limits })).toBe(30);
+    expect(nextAdmissionWindow({ window: 12, inFlight: 3, p99LatencyMs: 5_000, limits })).toBe(10);
+  });
+
+  it('grows by a tenth a tick while bookings are fast and the window is full, never above the maximum', () => {
+    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: 300, limits })).toBe(44);
+    expect(nextAdmissionWindow({ window: 10, inFlight: 12, p99LatencyMs: 300, limits })).toBe(11);
+    expect(nextAdmissionWindow({ window: 98, inFlight: 98, p99LatencyMs: 300, limits })).toBe(100);
+  });
+
+  it('stays put without a latency sample, or when buyers leave the window unused', () => {
+    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: null, limits })).toBe(40);
+    expect(nextAdmissionWindow({ window: 40, inFlight: 10, p99LatencyMs: 300, limits })).toBe(40);
+  });
+
+  it('admits what the window has room for', () => {
+    expect(adaptiveAdmissions(40, 25)).toBe(15);
+    expect(adaptiveAdmissions(20, 25)).toBe(0);
+  });
+
+  it('estimates use the last minute’s admissions, scaled while the queue has been open for less', () => {
+    expect(ratePerMinute({ fixed: 120, admittedLastMinute: 3, openForMs: 90_000 })).toBe(120);
+    expect(ratePerMinute({ fixed: null, admittedLastMinute: 30, openForMs: 120_000 })).toBe(30);
+    expect(ratePerMinute({ fixed: null, admittedLastMinute: 10, openForMs: 20_000 })).toBe(30);
+  });
+});
+
+describe('admission tokens', () => {
+  const secret = 'unit-test-secret-of-at-least-32-bytes!';
+  const tokens = new Tokens(secret, 3600);
+  const accountId = '6f1c1f34-8c1f-4b8e-9d53-2c1f0e6d0a11';
+  const eventId = '0b7f0b4e-2f43-4a55-8a0e-3d0c3f1f9c22';
+  const admission = { accountId, eventId, place: 7, expiresAt: new Date(Date.now() + 60_000) };
+  const codeOf = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+      return 'accepted';
+    } catch (error) {
+      return error instanceof DomainError ? `${error.status} ${error.code}` : String(error);
+    }
+  };
+
+  it('carry the account, the event and the place, expire with the window, and are the same whoever signs them', async () => {
+    const token = await tokens.admission.issue(admission);
+    expect(await tokens.admission.issue(admission)).toBe(token);
+    expect(await new Tokens(secret, 60).admission.issue(admission)).toBe(token);
+    const claims = await tokens.admission.verify(token, { accountId, eventId });
+    expect(claims).toEqual({ accountId, eventId, place: 7, expiresAt: new Date(Math.floor(admission.expiresAt.getTime() / 1000) * 1000) });
+  });
+
+  it('refuse another account’s or event’s, a missing, forged or bearer token (403), and an expired one (410)', async () => {
+    const token = await tokens.admission.issue(admission);
+    expect(await codeOf(tokens.admission.verify(token, { accountId: eventId, eventId }))).toBe('403 admission_required');
+    expect(await codeOf(tokens.admission.verify(token, { accountId, eventId: accountId }))).toBe('403 admission_required');
+    expect(await codeOf(tokens.admission.verify(undefined, { accountId, eventId }))).toBe('403 admission_required');
+    expect(await codeOf(new AdmissionTokens(new TextEncoder().encode('another-secret-of-at-least-32-bytes!!')).verify(token, { accountId, eventId }))).toBe('403 admission_required');
+    const bearer = await tokens.issue({ id: accountId, email: 'a@example.test', name: 'A', role: 'customer' });
+    expect(await codeOf(tokens.admission.verify(bearer, { accountId, eventId }))).toBe('403 admission_required');
+    const unsigned = await new SignJWT({ evt: eventId, plc: 1 }).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('boxoffice').setAudience(ADMISSION_AUDIENCE).setExpirationTime('1m').sign(new TextEncoder().encode('x'.repeat(32)));
+    expect(await codeOf(tokens.admission.verify(unsigned, { accountId, eventId }))).toBe('403 admission_required');
+    const expired = await tokens.admission.issue({ ...admission, expiresAt: new Date(Date.now() - 5_000) });
+    expect(await codeOf(tokens.admission.verify(expired, { accountId, eventId }))).toBe('410 admission_expired');
+  });
+
+  it('do not pass for a bearer token', async () => {
+    const token = await tokens.admission.issue(admission);
+    await expect(tokens.verify(token)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
