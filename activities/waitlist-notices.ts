@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { storeNotifications } from '../db/notifications.js';
+import { noticeKey } from '../lib/notifications.js';
 import { offerNoticeKey, type PendingOffer } from '../lib/waitlist.js';
 
 /** "19:30 UTC" on the day, or the date as well when it is another day. */
@@ -8,6 +9,8 @@ function until(iso: string, now: Date): string {
   const time = `${at.slice(11, 16)} UTC`;
   return at.slice(0, 10) === now.toISOString().slice(0, 10) ? time : `${at.slice(0, 10)} ${time}`;
 }
+
+export const cancelledMessage = (eventName: string): string => `“${eventName}” has been cancelled; your place on its waiting list is closed.`;
 
 export function offerMessage(offer: PendingOffer, now = new Date()): string {
   const what = offer.template.seating === 'reserved' ? `${offer.quantity === 1 ? 'seat' : 'seats'} ${offer.seatIds.join(', ')}` : `${offer.quantity} ${offer.quantity === 1 ? 'ticket' : 'tickets'}`;
@@ -31,6 +34,23 @@ export function createWaitlistNoticeActivities(sql: postgres.Sql) {
           },
         ]),
       );
+    },
+
+    /**
+     * Tells customers whose place closed with the event's cancellation: an `event_cancelled`
+     * notification (and socket push), keyed like the reminder workflow's (lib/notifications.ts
+     * noticeKey), so a customer both waiting and subscribed to reminders hears of it once.
+     */
+    async announceCancellation(input: { eventId: string; customerIds: string[] }): Promise<number> {
+      if (input.customerIds.length === 0) return 0;
+      return sql.begin(async (tx) => {
+        const [event] = await tx<{ name: string }[]>`SELECT name FROM catalog.events WHERE id = ${input.eventId}`;
+        const message = cancelledMessage(event?.name ?? 'The event');
+        return storeNotifications(
+          tx,
+          input.customerIds.map((userId) => ({ userId, type: 'event_cancelled' as const, eventId: input.eventId, message, dedupeKey: noticeKey(input.eventId, userId, { kind: 'event_cancelled' }) })),
+        );
+      });
     },
   };
 }

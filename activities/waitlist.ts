@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { ReservationRequest } from '../lib/reservations.js';
-import { offerRequest, type JoinRequest, type OfferTemplate, type PendingOffer, type WaitlistPlace } from '../lib/waitlist.js';
+import { CLOSED_ENTRIES_PER_CALL, offerRequest, type ClosedEntries, type JoinRequest, type OfferTemplate, type PendingOffer, type WaitlistPlace } from '../lib/waitlist.js';
 
 /** Offers read per call: the workflow asks again until none are left. */
 const OFFERS_PER_CALL = 50;
@@ -81,6 +81,20 @@ export function createWaitlistActivities(sql: postgres.Sql, startSaga: OfferSaga
     async closeWaitlist(input: { eventId: string }): Promise<number> {
       const closed = await sql`UPDATE booking.waitlist SET status = 'closed', updated_at = now() WHERE event_id = ${input.eventId} AND status = 'waiting' RETURNING id`;
       return closed.length;
+    },
+
+    /**
+     * The customers whose entries the closed list holds, a page in line order after `afterPlace`:
+     * who is told of a cancellation. Read, not taken from closeWaitlist's answer, so a retried close
+     * (which finds nothing left to close) still tells everyone.
+     */
+    async closedEntries(input: { eventId: string; afterPlace?: string }): Promise<ClosedEntries> {
+      const rows = await sql<{ customer_id: string; place: string }[]>`
+        SELECT customer_id::text, place::text FROM booking.waitlist
+        WHERE event_id = ${input.eventId} AND status = 'closed' AND place > ${input.afterPlace ?? '0'}::bigint
+        ORDER BY place LIMIT ${CLOSED_ENTRIES_PER_CALL}`;
+      const last = rows.at(-1)?.place;
+      return { customerIds: rows.map((row) => row.customer_id), ...(last ? { lastPlace: last } : {}) };
     },
   };
 }

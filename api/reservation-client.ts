@@ -31,7 +31,7 @@ import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
 import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, waitingRoom } from '../workflows/index.js';
 import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { waitlistWorkflowId, type JoinRequest, type WaitlistPlace } from '../lib/waitlist.js';
-import { joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
+import { eventCancelledSignal, joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
 import { causeChain, isTemporalNeverSent, isTemporalUnavailable, TemporalDidNotAnswer } from './dependency-errors.js';
 import { DomainError, IdempotencyKeyReused } from './errors.js';
 
@@ -322,6 +322,24 @@ export class ReservationClient {
     // An operation is used once: each attempt gets its own.
     return this.withinCallTime(() =>
       retryUnprocessedUpdate(() => this.workflows.executeUpdateWithStart(joinUpdate, { args: [join], startWorkflowOperation: new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', start) })),
+    );
+  }
+
+  /**
+   * The event was cancelled: its waiting list closes now and tells everyone in it
+   * (workflows/event-waitlist.ts). Signal-with-start: a list that has ended, or was never started,
+   * runs once to close whatever is in line (a join racing the cancellation included), then ends.
+   */
+  async closeWaitlist(eventId: string, startsAt: string): Promise<void> {
+    await this.withinCallTime(() =>
+      this.workflows.signalWithStart<typeof eventWaitlist>('eventWaitlist', {
+        workflowId: waitlistWorkflowId(eventId),
+        taskQueue: this.cfg.TASK_QUEUE,
+        args: [{ eventId, startsAt }],
+        signal: eventCancelledSignal,
+        typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+        staticSummary: `Waiting list of event ${eventId}`,
+      }),
     );
   }
 

@@ -11,6 +11,22 @@ export const waitlistWorkflowId = (eventId: string): string => `event-${eventId}
 export const OFFERS_MADE_SIGNAL = 'offersMade';
 
 /**
+ * The name of the signal the API sends when it has cancelled the event: the list reads the
+ * catalogue at once, closes and tells everyone waiting (docs/waiting-list.md).
+ */
+export const EVENT_CANCELLED_SIGNAL = 'eventCancelled';
+
+/** Closed entries handed to the cancellation notice per activity call. */
+export const CLOSED_ENTRIES_PER_CALL = 200;
+
+/** A page of the customers whose entries a closed list holds, in line order. */
+export interface ClosedEntries {
+  customerIds: string[];
+  /** The last entry's place: where the next page starts; undefined when the page was empty. */
+  lastPlace?: string;
+}
+
+/**
  * What an entry keeps of the event at join time, so that an offer becomes a reservation saga like
  * any other: the request without its id, seats, hold time and hash (the offer decides those).
  */

@@ -23,7 +23,7 @@ import { createActivities } from '../worker/activities.js';
 import { createReservationWorker } from '../worker/create-worker.js';
 import { cancelUpdate, payUpdate, settledUpdate } from '../workflows/reservation-messages.js';
 import type { checkIn, eventCancellation, eventReminders, eventWaitlist, reservation, reservationCancellation, twoPhaseReservation, waitingRoom } from '../workflows/index.js';
-import { joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
+import { eventCancelledSignal, joinUpdate, leaveUpdate } from '../workflows/waitlist-messages.js';
 import { waitlistWorkflowId, type JoinRequest } from '../lib/waitlist.js';
 import { queueChangedSignal } from '../workflows/waiting-room-messages.js';
 import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
@@ -224,6 +224,18 @@ try {
     const customerId = randomUUID();
     const waiting = await room.join(customerId);
     await waiting.executeUpdate(leaveUpdate, { args: [{ customerId }] });
+    return waiting;
+  });
+  // The event cancelled with one offer made and one customer still in line: the API's signal wakes
+  // the list (which would otherwise sleep an hour), which closes the line and tells who was in it.
+  await scenario('waitlist-event-cancelled', async () => {
+    const room = await soldOutRoom(600_000);
+    const waiting = await room.join(randomUUID());
+    await room.join(randomUUID());
+    await client.workflow.execute<typeof reservationCancellation>('reservationCancellation', { workflowId: cancellationWorkflowId(room.sale.reservationId), taskQueue: cfg.TASK_QUEUE, args: [room.sale] });
+    await pollOffer(room.eventId);
+    await owner`UPDATE catalog.events SET status = 'cancelled', updated_at = now() WHERE id = ${room.eventId}`;
+    await client.workflow.signalWithStart<typeof eventWaitlist>('eventWaitlist', { workflowId: waiting.workflowId, taskQueue: cfg.TASK_QUEUE, args: [{ eventId: room.eventId }], signal: eventCancelledSignal });
     return waiting;
   });
   async function pollOffer(eventId: string): Promise<{ reservation_id: string }[]> {

@@ -43,6 +43,7 @@ describe('workflow replay', () => {
         'two-phase-confirmed',
         'two-phase-declined',
         'two-phase-seats-unavailable',
+        'waitlist-event-cancelled',
         'waitlist-left',
         'waitlist-offer',
         'waitlist-offer-expired',

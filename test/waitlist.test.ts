@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationPage, waitlistEntry, waitlistLeft, type WaitlistEntry } from '../api/contract/index.js';
+import { eventRemindersWorkflowId } from '../lib/notifications.js';
 import { pollUntil } from '../lib/poll.js';
+import { waitlistWorkflowId } from '../lib/waitlist.js';
 import { LiveClient } from './support/live-client.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -321,6 +323,60 @@ describe('offers', () => {
     const passed = await offerFor(eventId, next, 30_000);
     expect(await statusOf(offer.reservationId)).toBe('expired');
     expect((await reservation(next, passed.reservationId)).seats).toEqual(['A-1', 'A-2']);
+    await expectInvariants(eventId);
+  });
+});
+
+describe('an event cancelled with a waiting list', () => {
+  const refunds = async (reservationId: string) => stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.refunds WHERE reservation_id = ${reservationId}`;
+  const charges = async (reservationId: string) => stack.stores.payments.sql<{ amount_cents: number }[]>`SELECT amount_cents FROM payments.charges WHERE reservation_id = ${reservationId}`;
+  const noticesOf = async (eventId: string, customer: Customer) =>
+    stack.owner.sql<{ type: string; reservation_id: string | null; message: string }[]>`
+      SELECT type::text, reservation_id::text, message FROM notify.notifications WHERE event_id = ${eventId} AND user_id = ${customer.id} ORDER BY id`;
+
+  it('closes the line at once, cancels the held offer, and tells each waiting customer once', async () => {
+    const { eventId, seller, first, second } = await soldOutRoom();
+    const [holder, waiting, subscribed] = [await stack.http.user('customer'), await stack.http.user('customer'), await stack.http.user('customer')];
+    expect((await join(eventId, holder, 2)).status).toBe(201);
+    expect((await join(eventId, waiting, 2)).status).toBe(201);
+    expect((await join(eventId, subscribed, 3)).status).toBe(201);
+    // Also subscribed to the event's reminders, whose workflow tells of the cancellation too: one notice all the same.
+    expect((await stack.http.request('POST', `/api/events/${eventId}/subscription`, { token: subscribed.token })).status).toBeLessThan(300);
+    const socket = await LiveClient.connect(stack.wsUrl, { token: waiting.token });
+    sockets.push(socket);
+    await cancel(seller, first.id);
+    const offer = await offerFor(eventId, holder);
+
+    expect((await stack.http.request('DELETE', `/api/events/${eventId}`, { token: organizer.token })).status).toBe(202);
+    // The event starts in days and the list looks at the catalogue hourly: only the cancellation's signal closes it now.
+    await expect
+      .poll(async () => (await stack.stores.booking.sql<{ customer_id: string; status: string }[]>`SELECT customer_id::text, status FROM booking.waitlist WHERE event_id = ${eventId} ORDER BY place`).map((row) => `${row.customer_id}:${row.status}`), { timeout: 20_000 })
+      .toEqual([`${holder.id}:offered`, `${waiting.id}:closed`, `${subscribed.id}:closed`]);
+    expect(await stack.temporal.workflow.getHandle(waitlistWorkflowId(eventId)).result()).toEqual({ ended: 'cancelled' });
+    expect(await stack.temporal.workflow.getHandle(eventRemindersWorkflowId(eventId)).result()).toEqual({ ended: 'cancelled' });
+    await stack.temporal.workflow.getHandle(`event-${eventId}-cancellation`).result();
+
+    // The offer ends like any hold of a cancelled event: cancelled, never charged; the sold seats are refunded.
+    await expect.poll(() => statusOf(offer.reservationId), { timeout: 20_000 }).toBe('cancelled');
+    await expect.poll(() => statusOf(second.id), { timeout: 20_000 }).toBe('cancelled');
+    expect(await charges(offer.reservationId)).toEqual([]);
+    expect(await refunds(second.id)).toEqual([{ amount_cents: 4000 }]);
+
+    for (const customer of [waiting, subscribed]) {
+      const notices = (await noticesOf(eventId, customer)).filter((notice) => notice.type === 'event_cancelled');
+      expect(notices, customer.id).toHaveLength(1);
+    }
+    expect((await noticesOf(eventId, waiting)).map((notice) => notice.type)).toEqual(['event_cancelled']);
+    expect((await noticesOf(eventId, waiting))[0]?.message).toMatch(/has been cancelled; your place on its waiting list is closed/);
+    const pushed = await socket.next((message) => message.type === 'notification' && message.notification?.type === 'event_cancelled');
+    expect(pushed.notification).toMatchObject({ eventId, type: 'event_cancelled' });
+    // The offer's customer was not waiting any more: told of their reservation's cancellation instead.
+    await expect.poll(async () => (await noticesOf(eventId, holder)).map((notice) => `${notice.type}:${notice.reservation_id}`), { timeout: 20_000 }).toEqual([`offer:${offer.reservationId}`, `reservation:${offer.reservationId}`]);
+
+    expect((await mine(eventId, waiting)).status).toBe(404);
+    const late = await join(eventId, waiting, 2);
+    expect(late.status).toBe(409);
+    expect(late.body.error).toBe('event_not_on_sale');
     await expectInvariants(eventId);
   });
 });

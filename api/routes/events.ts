@@ -251,7 +251,7 @@ export function eventRoutes({ db, workflows, stores, config }: AppDeps, { events
     route({
       method: 'delete',
       path: '/api/events/:id',
-      summary: 'Cancel the event: every live reservation is cancelled and refunded through its own workflow',
+      summary: 'Cancel the event: every live reservation is cancelled and refunded through its own workflow; its waiting list closes',
       tag: 'events',
       access: ['organizer', 'admin'],
       params: eventIdParams,
@@ -266,6 +266,8 @@ export function eventRoutes({ db, workflows, stores, config }: AppDeps, { events
         await tellSubscribers(event.id, event.startsAt);
         // Its on-sale workflow closes the queue: everyone waiting is told.
         if (event.queueOpensAt) await workflows.queueChanged(event.id);
+        // After the catalogue says cancelled (the list reads it): the line closes now, not at its next look.
+        await workflows.closeWaitlist(event.id, event.startsAt.toISOString());
         ctx.status = 202;
         ctx.body = { id: event.id, status: 'cancelling' };
       },
