@@ -79,21 +79,28 @@ export function queueStore(sql: postgres.Sql) {
 
   type Joined = { place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean };
 
-  /** A join before the opening (see join): undefined if the queue opened meanwhile. */
-  async function joinPreQueue(eventId: string, accountId: string): Promise<Joined | undefined> {
+  /**
+   * A join before the opening (see join), in one statement after the draw's shared lock: the
+   * place, or the queue as it is when the join cannot be a pre-queue one (opened, ended, or the
+   * account already has a place).
+   */
+  async function joinPreQueue(eventId: string, accountId: string): Promise<Joined | { queue: QueueRow | undefined }> {
     return sql.begin(async (tx) => {
       await holdDrawOff(tx, eventId);
-      const queue = await queueRow(tx, eventId);
-      if (!queue || queue.state !== 'pre_opening') return undefined;
-      const [row] = await tx<RawPlace[]>`
-        INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
-        VALUES (${eventId}, ${accountId}, NULL, ${drawKey()}, 'pre_queue')
-        ON CONFLICT (event_id, account_id) DO NOTHING
-        RETURNING event_id, account_id, place, status, joined_at, expires_at`;
-      if (row) return { place: placeOf(row), queue, created: true, woke: false };
-      const existing = await placeRow(tx, eventId, accountId);
-      if (!existing) throw new Error('a conflicting place vanished');
-      return { place: existing, queue, created: false, woke: false };
+      const [row] = await tx<(RawQueue & Partial<RawPlace>)[]>`
+        WITH queue AS (
+          SELECT state, admitted_through, total, rate_per_minute, admission_window FROM waitroom.queues WHERE event_id = ${eventId}
+        ), placed AS (
+          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
+          SELECT ${eventId}, ${accountId}, NULL, ${drawKey()}, 'pre_queue' FROM queue WHERE queue.state = 'pre_opening'
+          ON CONFLICT (event_id, account_id) DO NOTHING
+          RETURNING event_id, account_id, place, status, joined_at, expires_at
+        )
+        SELECT queue.*, placed.* FROM queue LEFT JOIN placed ON true`;
+      if (!row) return { queue: undefined };
+      const queue = queueOf(row);
+      if (row.event_id === undefined || row.event_id === null) return { queue };
+      return { place: placeOf(row as RawPlace), queue, created: true, woke: false };
     });
   }
 
@@ -152,15 +159,19 @@ export function queueStore(sql: postgres.Sql) {
      */
     async join(eventId: string, accountId: string): Promise<{ place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean }> {
       for (let attempt = 0; ; attempt++) {
-        const known = await placeRow(sql, eventId, accountId);
-        const queue = await queueRow(sql, eventId);
+        const tried = await joinPreQueue(eventId, accountId);
+        if ('place' in tried) return tried;
+        const { queue } = tried;
         if (!queue) throw new DomainError(Failure.QueueNotFound);
+        const known = await placeRow(sql, eventId, accountId);
         if (known) return { place: known, queue, created: false, woke: false };
         if (queue.state === 'sold_out') throw new DomainError(Failure.SoldOut, 'The event is sold out: the queue takes no more places');
         if (queue.state === 'closed') throw new DomainError(Failure.QueueNotFound, 'This event’s waiting room is closed');
-        const joined = queue.state === 'pre_opening' ? await joinPreQueue(eventId, accountId) : await joinLine(eventId, accountId);
-        if (joined) return joined;
-        // The queue changed state between the read and the write (the draw, a sell-out): read again.
+        if (queue.state === 'open') {
+          const joined = await joinLine(eventId, accountId);
+          if (joined) return joined;
+        }
+        // The queue changed state between the read and the write (a sell-out, a queue set anew): again.
         if (attempt >= 3) throw new Error(`join of ${eventId} kept racing its queue's state`);
       }
     },
