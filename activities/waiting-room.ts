@@ -1,7 +1,8 @@
 import type postgres from 'postgres';
-import { announceQueue, endQueue } from '../db/waitroom.js';
+import { announceQueue, endQueue, lockForDraw } from '../db/waitroom.js';
 import {
   adaptiveAdmissions,
+  estimateAdmitPerMinute,
   fixedRateAdmissions,
   nextAdmissionWindow,
   type AdmissionTickInput,
@@ -15,6 +16,8 @@ export interface WaitingRoomSettings {
   /** QUEUE_ADMISSION_WINDOW_SECONDS: how long an admitted buyer may take to book. */
   admissionWindowSeconds: number;
   limits: AdmissionWindowLimits;
+  /** QUEUE_TICK_MS: a booked slot is refilled at the next tick, so slot times are whole ticks. */
+  tickMs: number;
 }
 
 interface EventFacts {
@@ -63,6 +66,8 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         const [queue] = await tx<{ state: QueueState }[]>`SELECT state FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
         if (!queue) return 'closed';
         if (queue.state !== 'pre_opening') return queue.state;
+        // Joins committed before this point are in the draw; those that come after see it open.
+        await lockForDraw(tx, input.eventId);
         const [drawn] = await tx<{ count: number }[]>`
           WITH ranked AS (
             SELECT account_id, row_number() OVER (ORDER BY draw_key, account_id) AS place
@@ -117,10 +122,16 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           return { state: 'sold_out', ...unchanged, lapsed: lapsed.count };
         }
 
-        const [measured] = await tx<{ in_flight: number; p99: number | null; admitted_last_minute: number }[]>`
+        // Recent bookings with an admission: their latency (the window's signal) and how long each
+        // held its slot (admission to booking, up to the next tick): the rate's estimate.
+        const [measured] = await tx<{ in_flight: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
           SELECT count(*) FILTER (WHERE status = 'admitted')::int AS in_flight,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms) FILTER (WHERE booked_at > now() - interval '10 seconds') AS p99,
-                 count(*) FILTER (WHERE admitted_at > now() - interval '60 seconds')::int AS admitted_last_minute
+                 avg(ceil(extract(epoch FROM booked_at - admitted_at) * 1000 / ${settings.tickMs}) * ${settings.tickMs})
+                   FILTER (WHERE booked_at > now() - interval '10 seconds')::float8 AS mean_slot_ms,
+                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds')::int AS samples,
+                 count(*) FILTER (WHERE admitted_at > now() - interval '10 seconds')::int AS admitted_recently,
+                 min(expires_at) FILTER (WHERE status = 'admitted') AS next_expiry
           FROM waitroom.places WHERE event_id = ${input.eventId}`;
         const inFlight = measured?.in_flight ?? 0;
         let carry = input.carry;
@@ -142,10 +153,14 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             SET status = 'admitted', admitted_at = now(), expires_at = now() + make_interval(secs => ${settings.admissionWindowSeconds})
             WHERE event_id = ${input.eventId} AND status = 'waiting' AND place > ${queue.admitted_through} AND place <= ${through}`;
         }
-        const rate = ratePerMinute({
+        const openForMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : 10_000;
+        const rate = estimateAdmitPerMinute({
           fixed: event.queue_admit_per_minute,
-          admittedLastMinute: (measured?.admitted_last_minute ?? 0) + admit,
-          openForMs: queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : 60_000,
+          window: window ?? 0,
+          meanSlotMs: measured?.mean_slot_ms ?? null,
+          samples: measured?.samples ?? 0,
+          admittedRecently: (measured?.admitted_recently ?? 0) + admit,
+          recentSpanMs: Math.min(10_000, openForMs),
         });
         const changed = admit > 0 || lapsed.count > 0 || Math.abs(rate - queue.rate_per_minute) >= Math.max(1, queue.rate_per_minute * 0.05);
         await tx`
@@ -154,20 +169,14 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
               version = version + ${changed ? 1 : 0}, updated_at = now()
           WHERE event_id = ${input.eventId}`;
         if (changed) await announceQueue(tx, input.eventId);
-        return { state: 'open', carry, window, admitted: admit, lapsed: lapsed.count };
+        // What could make the next tick do something without a join: an admission lapsing, the start.
+        const firstExpiry = admit > 0 ? Date.now() + settings.admissionWindowSeconds * 1000 : Number.POSITIVE_INFINITY;
+        const nextExpiry = measured?.next_expiry ? new Date(measured.next_expiry).getTime() : Number.POSITIVE_INFINITY;
+        const wakeAt = Math.min(firstExpiry, nextExpiry, new Date(event.starts_at).getTime());
+        return { state: 'open', carry, window, admitted: admit, lapsed: lapsed.count, waiting: queue.total - through, wakeAt };
       });
     },
   };
-}
-
-/**
- * The rate estimates use: a fixed rate is what it says; an adaptive one is what the last minute
- * admitted (scaled up while the queue has been open for less than a minute).
- */
-export function ratePerMinute(input: { fixed: number | null; admittedLastMinute: number; openForMs: number }): number {
-  if (input.fixed !== null) return input.fixed;
-  const spanMs = Math.min(60_000, Math.max(input.openForMs, 5_000));
-  return (input.admittedLastMinute * 60_000) / spanMs;
 }
 
 export type WaitingRoomActivities = ReturnType<typeof createWaitingRoomActivities>;

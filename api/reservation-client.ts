@@ -371,6 +371,14 @@ export class ReservationClient {
     );
   }
 
+  /**
+   * A buyer joined an open queue in which nobody was waiting: the on-sale workflow may be asleep
+   * (it does not tick while idle), wake it. Not started if it has ended (a plain signal).
+   */
+  async wakeQueue(eventId: string): Promise<void> {
+    await this.withinCallTime(() => this.workflows.getHandle(waitingRoomWorkflowId(eventId)).signal(queueChangedSignal));
+  }
+
   async checkIn(code: string): Promise<{ code: string; checkedInAt: string }> {
     try {
       return await this.withinCallTime(() =>

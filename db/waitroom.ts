@@ -18,6 +18,27 @@ interface QueueRow {
   opens_at: Date | string | null;
 }
 
+/**
+ * The draw's lock, an advisory lock per event (not the queue row's: a share lock on a row is a
+ * tuple write per locker, and the lock manager queues an exclusive request fairly, so a join storm
+ * cannot starve the draw). Pre-opening joins hold it shared until they commit; the draw takes it
+ * exclusively, so it waits for every join in flight and every later join sees the queue open.
+ */
+const drawLock = (tx: Tx, eventId: string, mode: 'shared' | 'exclusive') =>
+  mode === 'shared'
+    ? tx`SELECT pg_advisory_xact_lock_shared(hashtextextended(${'waitroom.draw:' + eventId}, 0))`
+    : tx`SELECT pg_advisory_xact_lock(hashtextextended(${'waitroom.draw:' + eventId}, 0))`;
+
+/** A pre-opening join: the draw waits for this transaction (see drawLock). */
+export async function holdDrawOff(tx: Tx, eventId: string): Promise<void> {
+  await drawLock(tx, eventId, 'shared');
+}
+
+/** The draw: every pre-opening join still in flight commits first (see drawLock). */
+export async function lockForDraw(tx: Tx, eventId: string): Promise<void> {
+  await drawLock(tx, eventId, 'exclusive');
+}
+
 /** Tells every API process (NOTIFY, delivered on commit) what the queue now is: one broadcast. */
 export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChangeMessage | undefined> {
   const [row] = await tx<QueueRow[]>`
@@ -43,6 +64,8 @@ export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChang
  * or not yet drawn gets that status, one statement; admitted buyers keep their window.
  */
 export async function endQueue(tx: Tx, eventId: string, state: 'closed' | 'sold_out'): Promise<void> {
+  // A pre-opening join in flight lands before this, so its place is ended with the others.
+  await lockForDraw(tx, eventId);
   await tx`
     UPDATE waitroom.places SET status = ${state}
     WHERE event_id = ${eventId} AND status IN ('pre_queue', 'waiting')`;

@@ -96,6 +96,41 @@ export function nextAdmissionWindow(input: { window: number; inFlight: number; p
 /** Adaptive rate: admit as many as the window has room for. */
 export const adaptiveAdmissions = (window: number, inFlight: number): number => Math.max(0, window - inFlight);
 
+/** What the admission rate estimate (the `admitPerMinute` buyers are told) is made from. */
+export interface RateEstimateInput {
+  /** The event's fixed rate, if it has one: then that is the rate. */
+  fixed: number | null;
+  /** The adaptive window after this tick. */
+  window: number;
+  /** How long a slot of the window stayed taken, ms, for recent bookings (see estimateAdmitPerMinute); null without samples. */
+  meanSlotMs: number | null;
+  /** How many recent bookings meanSlotMs is made of. */
+  samples: number;
+  /** Places admitted over the last `recentSpanMs` (the queue's open time, up to 10 s). */
+  admittedRecently: number;
+  recentSpanMs: number;
+}
+
+/** Bookings a Little's-law estimate needs before it is trusted over the recent admissions' count. */
+export const MIN_RATE_SAMPLES = 3;
+
+/**
+ * The adaptive rate buyers are told (per minute), for their estimates. Little's law: with the
+ * window full, the queue admits `window ÷ time a slot stays taken` a second. A slot is taken
+ * from an admission until the next tick after its booking (the tick refills it), so each
+ * booking's slot time is its admission-to-booking time rounded up to whole ticks; their mean
+ * over the last seconds' bookings is `meanSlotMs`. This uses the window as it is now (not the
+ * last minute's admissions, which lag a window that has just grown or shrunk) and the measured
+ * booking throughput. Without enough bookings yet, the last seconds' admissions; with neither,
+ * 0: no basis for an estimate (the page shows none rather than a guess).
+ */
+export function estimateAdmitPerMinute(input: RateEstimateInput): number {
+  if (input.fixed !== null) return input.fixed;
+  if (input.meanSlotMs !== null && input.meanSlotMs > 0 && input.samples >= MIN_RATE_SAMPLES) return (input.window * 60_000) / input.meanSlotMs;
+  if (input.recentSpanMs >= 5_000 && input.admittedRecently > 0) return (input.admittedRecently * 60_000) / input.recentSpanMs;
+  return 0;
+}
+
 /** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
 export interface WaitingRoomInput {
   eventId: string;
@@ -124,6 +159,10 @@ export interface AdmissionTickResult {
   window: number | null;
   admitted: number;
   lapsed: number;
+  /** Places still waiting after this tick (0: the workflow may sleep); absent from older activity results. */
+  waiting?: number;
+  /** Epoch ms of the next thing due without a join: the first running admission's end or the event's start. */
+  wakeAt?: number | null;
 }
 
 /** The queue's schedule as the catalogue and the queue row have it now. */

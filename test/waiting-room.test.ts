@@ -4,6 +4,7 @@ import { Tokens } from '../api/auth.js';
 import { pollUntil } from '../lib/poll.js';
 import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
 import type { WaitingRoomEnd } from '../workflows/waiting-room.js';
+import { waitingRoomProgressQuery } from '../workflows/waiting-room-messages.js';
 import { LiveClient, type LiveMessage } from './support/live-client.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -157,6 +158,68 @@ describe('order and admission', () => {
     // Never a place before one ahead of it (a slow tick may admit two at once: the rate is per minute).
     for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1] ?? 0);
     expect(new Set(times).size).toBeGreaterThan(1);
+  });
+
+  it('joins racing the opening: every join answered before the draw is in it, later ones follow it, and no place is given twice or skipped', async () => {
+    const opensInMs = 4_000;
+    const customers: Customer[] = [];
+    for (let k = 0; k < 40; k++) customers.push(await stack.http.user());
+    const eventId = await queuedEvent({ opensInMs });
+    const opensAt = Date.now() + opensInMs - 200;
+    // 40 joins, one every 50 ms, from 1 s before the opening to 1 s after it (the draw runs in that span).
+    const answers = await Promise.all(
+      customers.map(async (customer, k) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, opensAt - 1_000 + k * 50 - Date.now())));
+        return join(eventId, customer.token);
+      }),
+    );
+    await waitFor('the opening', async () => ((await queueStateOf(eventId))?.state === 'open' ? true : undefined));
+    // And some surely after it.
+    const after: Customer[] = [];
+    for (let k = 0; k < 3; k++) after.push(await stack.http.user());
+    answers.push(...(await Promise.all(after.map((customer) => join(eventId, customer.token)))));
+    customers.push(...after);
+
+    expect(answers.map((answer) => answer.status)).toEqual(customers.map(() => 201));
+    const drawnJoins = customers.filter((_, k) => answers[k]?.body.status === 'pre_queue');
+    const lineJoins = customers.filter((_, k) => answers[k]?.body.status === 'waiting');
+    expect(drawnJoins.length + lineJoins.length).toBe(customers.length);
+    expect(drawnJoins.length).toBeGreaterThan(0);
+    const rows = await placesOf(eventId);
+    const placeOf = (customer: Customer) => rows.find((row) => row.account_id === customer.id)?.place;
+    expect(rows).toHaveLength(customers.length);
+    // Every place 1..n once: none twice, none skipped, none left without a number.
+    expect(rows.map((row) => row.place).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(customers.map((_, k) => k + 1));
+    // Everyone told "pre_queue" was drawn, i.e. holds one of the first places; the others come after
+    // them, with the place they were told.
+    expect(drawnJoins.map(placeOf).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(drawnJoins.map((_, k) => k + 1));
+    for (const [k, customer] of customers.entries()) {
+      if (answers[k]?.body.status === 'waiting') expect(answers[k]?.body.place).toBe(placeOf(customer));
+    }
+    expect(lineJoins.every((customer) => (placeOf(customer) ?? 0) > drawnJoins.length)).toBe(true);
+  });
+
+  it('an open queue with nobody waiting sleeps (no tick, its history stands still) until someone joins, who is then admitted', async () => {
+    const eventId = await queuedEvent({ opensInMs: 1_500 });
+    const handle = stack.temporal.workflow.getHandle(waitingRoomWorkflowId(eventId));
+    await waitFor('the opening', async () => ((await queueStateOf(eventId))?.state === 'open' ? true : undefined));
+    const asleep = await waitFor('the on-sale asleep', async () => {
+      const progress = await handle.query(waitingRoomProgressQuery);
+      return progress.phase === 'admitting' && progress.sleeping ? progress : undefined;
+    });
+    const before = await handle.describe();
+    // Ten tick lengths (200 ms each) later: not one tick more, not one history event more.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const still = await handle.describe();
+    expect(still.runId).toBe(before.runId);
+    expect(still.historyLength).toBe(before.historyLength);
+    expect((await handle.query(waitingRoomProgressQuery)).ticks).toBe(asleep.ticks);
+
+    const customer = await stack.http.user();
+    expect((await join(eventId, customer.token)).body).toMatchObject({ status: 'waiting', place: 1 });
+    // The join woke it (its next planned wake-up is a minute away): admitted in a tick or two.
+    await waitForStatus(eventId, customer.token, 'admitted');
+    expect((await handle.query(waitingRoomProgressQuery)).ticks).toBeGreaterThan(asleep.ticks);
   });
 
   it('a waiting buyer sees their position and an estimate that shrink as places ahead are admitted', async () => {

@@ -13,6 +13,8 @@ export interface WaitingRoomProgress {
   /** Places admitted by this run. */
   admitted: number;
   window: number | null;
+  /** Asleep because nobody is waiting (until a join, an expiry or the start); absent in old runs. */
+  sleeping?: boolean;
 }
 /** Where the on-sale stands (tests, the Web UI). */
 export const waitingRoomProgressQuery = defineQuery<WaitingRoomProgress>('waitingRoomProgress');

@@ -1,10 +1,9 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ratePerMinute } from '../../activities/waiting-room.js';
 import { ADMISSION_AUDIENCE, AdmissionTokens } from '../../api/admission-tokens.js';
 import { Tokens } from '../../api/auth.js';
 import { DomainError } from '../../api/errors.js';
-import { adaptiveAdmissions, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
+import { adaptiveAdmissions, estimateAdmitPerMinute, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
 
 const limits = { min: 10, max: 100, targetLatencyMs: 1_000 };
 
@@ -69,10 +68,23 @@ describe('the adaptive rule', () => {
     expect(adaptiveAdmissions(20, 25)).toBe(0);
   });
 
-  it('estimates use the last minute’s admissions, scaled while the queue has been open for less', () => {
-    expect(ratePerMinute({ fixed: 120, admittedLastMinute: 3, openForMs: 90_000 })).toBe(120);
-    expect(ratePerMinute({ fixed: null, admittedLastMinute: 30, openForMs: 120_000 })).toBe(30);
-    expect(ratePerMinute({ fixed: null, admittedLastMinute: 10, openForMs: 20_000 })).toBe(30);
+  it('a fixed rate is the estimate’s rate, whatever was measured', () => {
+    expect(estimateAdmitPerMinute({ fixed: 120, window: 10, meanSlotMs: 1_000, samples: 50, admittedRecently: 3, recentSpanMs: 10_000 })).toBe(120);
+  });
+
+  it('the adaptive rate is the window over the time a slot stays taken (Little’s law), not the admissions of the last seconds', () => {
+    // 10 slots, each refilled every 2 s: 5 a second, 300 a minute, although only 20 were admitted lately (the window just grew).
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 2_000, samples: 12, admittedRecently: 20, recentSpanMs: 10_000 })).toBe(300);
+    // The window shrank to 5: the rate halves at once.
+    expect(estimateAdmitPerMinute({ fixed: null, window: 5, meanSlotMs: 2_000, samples: 12, admittedRecently: 50, recentSpanMs: 10_000 })).toBe(150);
+  });
+
+  it('with too few bookings measured it falls back on the recent admissions, and without either gives no rate (no estimate)', () => {
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 1_000, samples: 2, admittedRecently: 30, recentSpanMs: 10_000 })).toBe(180);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 10, recentSpanMs: 6_000 })).toBe(100);
+    // The first seconds after the opening: a count over 1 s is no rate.
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 10, recentSpanMs: 1_000 })).toBe(0);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 0, recentSpanMs: 10_000 })).toBe(0);
   });
 });
 

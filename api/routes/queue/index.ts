@@ -17,7 +17,7 @@ function queueOf(event: EventRow): { opensAt: Date; joinOpensAt: Date; admitPerM
 }
 
 /** The waiting room's routes (docs/waiting-room.md): join, one's own place, the organizer's view. */
-export function queueRoutes({ db, tokens, metrics, logger }: AppDeps) {
+export function queueRoutes({ db, tokens, metrics, logger, workflows }: AppDeps) {
   const store = queueStore(db.$client);
   // A scrape while Postgres is away shows no queues rather than failing /metrics.
   registerQueueGauges(metrics.registry, () =>
@@ -51,6 +51,11 @@ export function queueRoutes({ db, tokens, metrics, logger }: AppDeps) {
           throw new DomainError(Failure.QueueNotOpen, `The queue takes places from ${queue.joinOpensAt.toISOString()}`, { joinOpensAt: queue.joinOpensAt.toISOString() });
         }
         const joined = await store.join(event.id, user.id);
+        // The join is answered whether or not Temporal hears of it (joins work while it is away;
+        // the workflow still wakes for its next expiry or the event's start).
+        if (joined.woke) {
+          workflows.wakeQueue(event.id).catch((error: unknown) => logger.warn({ err: error, eventId: event.id }, 'on-sale workflow not woken'));
+        }
         ctx.status = joined.created ? 201 : 200;
         ctx.set('Location', `/api/events/${event.id}/queue/me`);
         ctx.body = await presentPlace(joined.place, joined.queue, queue.opensAt, tokens.admission);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type postgres from 'postgres';
-import { announceQueue, endQueue } from '../../../db/waitroom.js';
+import { isUniqueViolation } from '../../../db/errors.js';
+import { announceQueue, endQueue, holdDrawOff } from '../../../db/waitroom.js';
 import { Failure } from '../../../lib/failures.js';
 import type { QueuePlaceStatus, QueueState } from '../../../lib/waiting-room.js';
 import { DomainError } from '../../errors.js';
@@ -60,6 +61,7 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 /** 48 random bits: the pre-queue's order is the order of these keys (fits a bigint and a JS number). */
 const drawKey = (): number => randomInt(0, 2 ** 48 - 1);
 
+
 /** The waiting room's reads and writes from the API (the workflow's are in activities/waiting-room.ts). */
 export function queueStore(sql: postgres.Sql) {
   async function queueRow(tx: Sql, eventId: string): Promise<QueueRow | undefined> {
@@ -73,6 +75,61 @@ export function queueStore(sql: postgres.Sql) {
       SELECT event_id, account_id, place, status, joined_at, expires_at FROM waitroom.places
       WHERE event_id = ${eventId} AND account_id = ${accountId}`;
     return row ? placeOf(row) : undefined;
+  }
+
+  type Joined = { place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean };
+
+  /**
+   * A join before the opening (see join), in one statement after the draw's shared lock: the
+   * place, or the queue as it is when the join cannot be a pre-queue one (opened, ended, or the
+   * account already has a place).
+   */
+  async function joinPreQueue(eventId: string, accountId: string): Promise<Joined | { queue: QueueRow | undefined }> {
+    return sql.begin(async (tx) => {
+      await holdDrawOff(tx, eventId);
+      const [row] = await tx<(RawQueue & Partial<RawPlace>)[]>`
+        WITH queue AS (
+          SELECT state, admitted_through, total, rate_per_minute, admission_window FROM waitroom.queues WHERE event_id = ${eventId}
+        ), placed AS (
+          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
+          SELECT ${eventId}, ${accountId}, NULL, ${drawKey()}, 'pre_queue' FROM queue WHERE queue.state = 'pre_opening'
+          ON CONFLICT (event_id, account_id) DO NOTHING
+          RETURNING event_id, account_id, place, status, joined_at, expires_at
+        )
+        SELECT queue.*, placed.* FROM queue LEFT JOIN placed ON true`;
+      if (!row) return { queue: undefined };
+      const queue = queueOf(row);
+      if (row.event_id === undefined || row.event_id === null) return { queue };
+      return { place: placeOf(row as RawPlace), queue, created: true, woke: false };
+    });
+  }
+
+  /** A join after the opening (see join): undefined if the queue is no longer open. */
+  async function joinLine(eventId: string, accountId: string): Promise<Joined | undefined> {
+    try {
+      const [row] = await sql<(RawPlace & RawQueue)[]>`
+        WITH counted AS (
+          UPDATE waitroom.queues SET total = total + 1, updated_at = now()
+          WHERE event_id = ${eventId} AND state = 'open'
+          RETURNING state, admitted_through, total, rate_per_minute, admission_window
+        ), placed AS (
+          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
+          SELECT ${eventId}, ${accountId}, total, ${drawKey()}, 'waiting' FROM counted
+          RETURNING event_id, account_id, place, status, joined_at, expires_at
+        )
+        SELECT placed.*, counted.* FROM placed, counted`;
+      if (!row) return undefined;
+      const queue = queueOf(row);
+      return { place: placeOf(row), queue, created: true, woke: queue.total - 1 <= queue.admittedThrough };
+    } catch (error) {
+      // The same account joining twice at once: the second insert fails on the primary key, and
+      // the whole statement with it (the counter too, so no place number is skipped).
+      if (isUniqueViolation(error)) {
+        const [existing, queue] = await Promise.all([placeRow(sql, eventId, accountId), queueRow(sql, eventId)]);
+        if (existing && queue) return { place: existing, queue, created: false, woke: false };
+      }
+      throw error;
+    }
   }
 
   return {
@@ -89,38 +146,34 @@ export function queueStore(sql: postgres.Sql) {
     },
 
     /**
-     * Takes a place for the account, or finds the one it has (the primary key allows one). Before
-     * the opening the place waits for the draw; after it, it is the next place in line. Under the
-     * queue row's lock, so joins and the draw never interleave.
+     * Takes a place for the account, or finds the one it has (the primary key allows one).
+     *
+     * Before the opening: a plain insert with a random draw key and no place, under a *shared*
+     * advisory lock of the queue that the draw (openQueue) takes exclusively, so joins never wait
+     * for each other, and a join committed before the draw is in it: the draw waits for every join
+     * holding the shared lock, and a join that gets the lock after the draw sees the queue open.
+     *
+     * After the opening: the next place from the queue row's counter, in one statement (the row's
+     * lock is held for that statement and the commit only, not for a transaction). `woke` says the
+     * queue had nobody waiting before this place: the on-sale workflow may be asleep.
      */
-    async join(eventId: string, accountId: string): Promise<{ place: PlaceRow; queue: QueueRow; created: boolean }> {
-      const known = await placeRow(sql, eventId, accountId);
-      if (known) {
-        const queue = await queueRow(sql, eventId);
-        if (queue) return { place: known, queue, created: false };
-      }
-      return sql.begin(async (tx) => {
-        const [locked] = await tx<RawQueue[]>`
-          SELECT state, admitted_through, total, rate_per_minute, admission_window FROM waitroom.queues WHERE event_id = ${eventId} FOR UPDATE`;
-        if (!locked) throw new DomainError(Failure.QueueNotFound);
-        let queue = queueOf(locked);
-        const existing = await placeRow(tx, eventId, accountId);
-        if (existing) return { place: existing, queue, created: false };
+    async join(eventId: string, accountId: string): Promise<{ place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean }> {
+      for (let attempt = 0; ; attempt++) {
+        const tried = await joinPreQueue(eventId, accountId);
+        if ('place' in tried) return tried;
+        const { queue } = tried;
+        if (!queue) throw new DomainError(Failure.QueueNotFound);
+        const known = await placeRow(sql, eventId, accountId);
+        if (known) return { place: known, queue, created: false, woke: false };
         if (queue.state === 'sold_out') throw new DomainError(Failure.SoldOut, 'The event is sold out: the queue takes no more places');
         if (queue.state === 'closed') throw new DomainError(Failure.QueueNotFound, 'This event’s waiting room is closed');
-        let place: number | null = null;
         if (queue.state === 'open') {
-          const [counted] = await tx<{ total: number }[]>`UPDATE waitroom.queues SET total = total + 1, updated_at = now() WHERE event_id = ${eventId} RETURNING total`;
-          place = counted?.total ?? null;
-          queue = { ...queue, total: place ?? queue.total };
+          const joined = await joinLine(eventId, accountId);
+          if (joined) return joined;
         }
-        const [row] = await tx<RawPlace[]>`
-          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
-          VALUES (${eventId}, ${accountId}, ${place}, ${drawKey()}, ${place === null ? 'pre_queue' : 'waiting'})
-          RETURNING event_id, account_id, place, status, joined_at, expires_at`;
-        if (!row) throw new Error('insert returned no row');
-        return { place: placeOf(row), queue, created: true };
-      });
+        // The queue changed state between the read and the write (a sell-out, a queue set anew): again.
+        if (attempt >= 3) throw new Error(`join of ${eventId} kept racing its queue's state`);
+      }
     },
 
     /**
