@@ -39,13 +39,13 @@ export async function lockForDraw(tx: Tx, eventId: string): Promise<void> {
   await drawLock(tx, eventId, 'exclusive');
 }
 
-/** Tells every API process (NOTIFY, delivered on commit) what the queue now is: one broadcast. */
-export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChangeMessage | undefined> {
-  const [row] = await tx<QueueRow[]>`
+/** The queue as its broadcast says it (announceQueue), or as a socket that just subscribed is told. */
+export async function readQueueMessage(sql: postgres.Sql | Tx, eventId: string): Promise<QueueChangeMessage | undefined> {
+  const [row] = await sql<QueueRow[]>`
     SELECT q.version, q.state, q.admitted_through, q.total, q.rate_per_minute, e.queue_opens_at AS opens_at
     FROM waitroom.queues q JOIN catalog.events e ON e.id = q.event_id WHERE q.event_id = ${eventId}`;
   if (!row) return undefined;
-  const message: QueueChangeMessage = {
+  return {
     eventId,
     version: Number(row.version),
     state: row.state,
@@ -55,7 +55,12 @@ export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChang
     // A removed queue keeps its last opening for the record of the broadcast.
     opensAt: row.opens_at ? new Date(row.opens_at).toISOString() : new Date(0).toISOString(),
   };
-  await tx`SELECT pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify(message)})`;
+}
+
+/** Tells every API process (NOTIFY, delivered on commit) what the queue now is: one broadcast. */
+export async function announceQueue(tx: Tx, eventId: string): Promise<QueueChangeMessage | undefined> {
+  const message = await readQueueMessage(tx, eventId);
+  if (message) await tx`SELECT pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify(message)})`;
   return message;
 }
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 import type { QueueChangeMessage } from '../../db/channels.js';
+import { readQueueMessage } from '../../db/waitroom.js';
 import type { Logger } from '../../lib/logger.js';
 import type { QueueState } from '../../lib/waiting-room.js';
 import type { AdmissionTokens } from '../admission-tokens.js';
@@ -164,20 +165,8 @@ export class QueueRooms {
     return true;
   }
 
-  private async queueMessage(eventId: string): Promise<QueueChangeMessage | undefined> {
-    const [row] = await this.deps.sql<{ version: string | number; state: QueueState; admitted_through: number; total: number; rate_per_minute: number; opens_at: Date | string | null }[]>`
-      SELECT q.version, q.state, q.admitted_through, q.total, q.rate_per_minute, e.queue_opens_at AS opens_at
-      FROM waitroom.queues q JOIN catalog.events e ON e.id = q.event_id WHERE q.event_id = ${eventId}`;
-    if (!row) return undefined;
-    return {
-      eventId,
-      version: Number(row.version),
-      state: row.state,
-      admittedThrough: row.admitted_through,
-      total: row.total,
-      admitPerMinute: Math.round(row.rate_per_minute * 10) / 10,
-      opensAt: row.opens_at ? new Date(row.opens_at).toISOString() : new Date(0).toISOString(),
-    };
+  private queueMessage(eventId: string): Promise<QueueChangeMessage | undefined> {
+    return readQueueMessage(this.deps.sql, eventId);
   }
 
   private async tellChangedPlaces(room: QueueRoom, message: QueueChangeMessage): Promise<void> {
