@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
 import { Failure } from '../lib/failures.js';
 import { isClosed, openStatuses, type ReservationRecord, type ReservationRequest, type ReservationStatus } from '../lib/reservations.js';
-import { appendOutbox, type SeatChange } from './booking/outbox.js';
+import type { SeatChange } from './booking/outbox.js';
 import { lockReservation, lockReservationOnly, recordClaimFailure, recordReservation } from './booking/reservation-records.js';
 import { enforceHoldCaps, type HoldCaps } from './booking/hold-caps.js';
 import { inventoryClosed, lockReservationAndCustomer, readHoldState } from './booking/hold-state.js';
@@ -99,15 +99,18 @@ export function createSeatActivities(sql: postgres.Sql, options: { holdCaps?: Ho
         mayHaveOffers = offered.length > 0 || freed.length === 0;
         const handedOff = new Set(offered.flatMap((offer) => offer.seatIds));
         const available = freed.filter((row) => !handedOff.has(row.seat_id));
-        if (available.length > 0) {
-          await appendOutbox(tx, request.eventId, 'seats', { reservationId: request.reservationId, changes: available.map((row): SeatChange => ({ id: row.seat_id, status: 'available' })) });
-        }
-        await recordReservation(tx, request, {
-          status: input.status,
-          seatIds: freed.length > 0 ? freed.map((row) => row.seat_id) : request.seatIds,
-          refundedCents: input.refundedCents,
-          ...(input.failureReason ? { failureReason: input.failureReason } : {}),
-        });
+        await recordReservation(
+          tx,
+          request,
+          {
+            status: input.status,
+            seatIds: freed.length > 0 ? freed.map((row) => row.seat_id) : request.seatIds,
+            refundedCents: input.refundedCents,
+            ...(input.failureReason ? { failureReason: input.failureReason } : {}),
+          },
+          true,
+          { changes: available.map((row): SeatChange => ({ id: row.seat_id, status: 'available' })) },
+        );
       });
       // After the commit, and again on a retry of this step (the commit may have happened in an
       // attempt that did not report back): the offers' sagas start from the waiting-list workflow.

@@ -4,7 +4,7 @@ import { pickBestAvailable, roomOf, seatIdsOf } from '../../lib/best-available.j
 import type { ReservationRecord } from '../../lib/reservations.js';
 import { allSeatIds } from '../../lib/seating.js';
 import type { OfferTemplate } from '../../lib/waitlist.js';
-import { appendOutbox, type SeatChange } from './outbox.js';
+import type { SeatChange } from './outbox.js';
 import { lockReservation, recordReservation } from './reservation-records.js';
 
 type Tx = postgres.TransactionSql;
@@ -110,8 +110,7 @@ async function offer(tx: Tx, released: Pick<ReservationRecord, 'eventId' | 'rese
     WHERE event_id = ${released.eventId} AND seat_id = ANY(${seatIds}::text[]) AND status = 'available'`;
   // Every seat of the pool is locked by this transaction: anything else is a bug, not a race.
   if (held.count !== seatIds.length) throw new Error(`Waiting-list hand-off found ${held.count} of ${seatIds.length} seats free`);
-  await recordReservation(tx, record, { status: 'held', seatIds, expiresAt });
-  await appendOutbox(tx, released.eventId, 'seats', { reservationId, changes: seatIds.map((id): SeatChange => ({ id, status: 'held' })) });
+  await recordReservation(tx, record, { status: 'held', seatIds, expiresAt }, true, { changes: seatIds.map((id): SeatChange => ({ id, status: 'held' })) });
   await tx`
     UPDATE booking.waitlist SET status = 'offered', reservation_id = ${reservationId}, released_by = ${released.reservationId},
       offer_expires_at = ${expiresAt.toISOString()}::timestamptz, updated_at = now()
