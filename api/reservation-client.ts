@@ -306,19 +306,23 @@ export class ReservationClient {
     );
   }
 
+  /** How the event's waiting-list workflow is started, by a join or by the event's cancellation. */
+  private waitlistOptions(eventId: string, startsAt: string) {
+    return {
+      workflowId: waitlistWorkflowId(eventId),
+      taskQueue: this.cfg.TASK_QUEUE,
+      args: [{ eventId, startsAt }] as [Parameters<typeof eventWaitlist>[0]],
+      typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
+      staticSummary: `Waiting list of event ${eventId}`,
+    };
+  }
+
   /**
    * Puts the customer on the event's waiting list through its workflow (started by the first join;
    * workflows/event-waitlist.ts), which writes the line: the API never writes booking state.
    */
   async joinWaitlist(eventId: string, startsAt: string, join: JoinRequest): Promise<WaitlistPlace> {
-    const start = {
-      workflowId: waitlistWorkflowId(eventId),
-      taskQueue: this.cfg.TASK_QUEUE,
-      args: [{ eventId, startsAt }] as [Parameters<typeof eventWaitlist>[0]],
-      workflowIdConflictPolicy: 'USE_EXISTING' as const,
-      typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
-      staticSummary: `Waiting list of event ${eventId}`,
-    };
+    const start = { ...this.waitlistOptions(eventId, startsAt), workflowIdConflictPolicy: 'USE_EXISTING' as const };
     // An operation is used once: each attempt gets its own.
     return this.withinCallTime(() =>
       retryUnprocessedUpdate(() => this.workflows.executeUpdateWithStart(joinUpdate, { args: [join], startWorkflowOperation: new WithStartWorkflowOperation<typeof eventWaitlist>('eventWaitlist', start) })),
@@ -332,14 +336,7 @@ export class ReservationClient {
    */
   async closeWaitlist(eventId: string, startsAt: string): Promise<void> {
     await this.withinCallTime(() =>
-      this.workflows.signalWithStart<typeof eventWaitlist>('eventWaitlist', {
-        workflowId: waitlistWorkflowId(eventId),
-        taskQueue: this.cfg.TASK_QUEUE,
-        args: [{ eventId, startsAt }],
-        signal: eventCancelledSignal,
-        typedSearchAttributes: [{ key: EventIdKey, value: eventId }],
-        staticSummary: `Waiting list of event ${eventId}`,
-      }),
+      this.workflows.signalWithStart<typeof eventWaitlist>('eventWaitlist', { ...this.waitlistOptions(eventId, startsAt), signal: eventCancelledSignal }),
     );
   }
 

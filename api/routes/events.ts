@@ -81,6 +81,15 @@ export function assertOwner(user: AuthUser, event: { organizerId: string }): voi
   if (user.role !== 'admin' && event.organizerId !== user.id) throw new Forbidden('Only the event’s organizer or an admin may do this');
 }
 
+/**
+ * Subscriptions and the waiting list are for an event still ahead: 409 event_not_on_sale once it is
+ * cancelled, event_started once it has begun.
+ */
+export function refuseUnlessUpcoming(event: { status: string; startsAt: Date }, cancelledMessage?: string): void {
+  if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale, cancelledMessage);
+  if (event.startsAt.getTime() <= Date.now()) throw new DomainError(Failure.EventStarted);
+}
+
 export function eventRoutes({ db, workflows, stores, config }: AppDeps, { events: eventCache }: Pick<RequestGuards, 'events'>) {
   const queues = queueStore(db.$client);
   /** The catalogue's queue columns for these settings; joins open QUEUE_JOIN_LEAD_SECONDS before the opening. */

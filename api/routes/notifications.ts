@@ -1,12 +1,10 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { notifications, subscriptions } from '../../db/schema/notify.js';
-import { Failure } from '../../lib/failures.js';
 import type { AppDeps } from '../deps.js';
-import { DomainError } from '../errors.js';
 import { notificationPage, subscription as subscriptionSchema, type NotificationView, type Subscription } from '../contract/index.js';
 import { route } from '../route.js';
-import { eventIdParams, findEvent } from './events.js';
+import { eventIdParams, findEvent, refuseUnlessUpcoming } from './events.js';
 
 export const MAX_NOTIFICATIONS_PER_PAGE = 100;
 
@@ -53,8 +51,7 @@ export function notificationRoutes({ db, workflows, config }: AppDeps) {
       },
       async handler(ctx, { params, user }) {
         const event = await findEvent(db, params.id);
-        if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale, 'The event is cancelled: there is nothing to remind you of');
-        if (event.startsAt.getTime() <= Date.now()) throw new DomainError(Failure.EventStarted);
+        refuseUnlessUpcoming(event, 'The event is cancelled: there is nothing to remind you of');
         // The workflow first: a subscription row is only written once its reminders are running
         // (a 503 from Temporal leaves nothing behind, and a retry starts the same workflow).
         await workflows.followEvent(event.id, event.startsAt.toISOString());

@@ -8,7 +8,7 @@ import { waitlistEntry, waitlistLeft, type WaitlistEntry } from '../contract/ind
 import { availabilityOf, seatingOf } from '../read-model.js';
 import { route } from '../route.js';
 import { waitlistEntryOf } from '../waitlist-reads.js';
-import { eventIdParams, findEvent } from './events.js';
+import { eventIdParams, findEvent, refuseUnlessUpcoming } from './events.js';
 
 const joinBody = z.strictObject({ quantity: z.int().min(1).max(MAX_SEATS_PER_RESERVATION) });
 
@@ -38,8 +38,7 @@ export function waitlistRoutes({ db, stores, workflows }: AppDeps) {
       },
       async handler(ctx, { params, body, user }) {
         const event = await findEvent(db, params.id);
-        if (event.status !== 'on_sale') throw new DomainError(Failure.EventNotOnSale);
-        if (event.startsAt.getTime() <= Date.now()) throw new DomainError(Failure.EventStarted);
+        refuseUnlessUpcoming(event);
         if (body.quantity > event.capacity) throw new ValidationFailed(`body.quantity: the event has ${event.capacity} seats in all`);
         const available = (await availabilityOf(db, [event])).get(event.id)?.available ?? event.capacity;
         if (available >= body.quantity) throw new DomainError(Failure.SeatsAvailable, `${available} ${available === 1 ? 'seat is' : 'seats are'} on sale: book them instead of waiting`, { available });
