@@ -56,11 +56,13 @@ export class TemporalDidNotAnswer extends Error {
 
 /**
  * gRPC status codes of a Temporal server that does not answer: UNAVAILABLE (14: refused, reset,
- * no connection yet) and DEADLINE_EXCEEDED (4: what a dead server ends in, once the SDK's retries
- * of UNAVAILABLE reach the call's deadline). The SDK wraps them in ServiceError or
+ * no connection yet), DEADLINE_EXCEEDED (4: what a dead server ends in, once the SDK's retries
+ * of UNAVAILABLE reach the call's deadline) and CANCELLED (1: `connection.withDeadline` cancels
+ * the call at our own deadline, and can do so a moment before `bounded`'s timer says the same;
+ * nothing else here cancels a Temporal call). The SDK wraps them in ServiceError or
  * WorkflowUpdateRPCTimeoutOrCancelledError, with the gRPC error as the cause.
  */
-const temporalUnavailableStatuses = new Set([4, 14]);
+const temporalUnavailableStatuses = new Set([1, 4, 14]);
 
 /** A Temporal client error that says the server does not answer (anywhere in the cause chain). */
 export function isTemporalUnavailable(error: unknown): boolean {
