@@ -74,6 +74,10 @@ export interface OnSaleReport {
     medianAbsErrorPct: number;
     p90AbsErrorPct: number;
     medianAbsErrorSeconds: number;
+    /** The median of (estimate − actual wait) ÷ actual wait, %: above 0, estimates ran long. */
+    medianSignedErrorPct: number;
+    /** Admitted buyers who never had an estimate to show (admitted before any rate was known). */
+    unestimated: number;
   };
   fairness?: {
     /** Pairs admitted against place order (a later place admitted strictly before an earlier one). */
@@ -164,7 +168,8 @@ class Buyer implements QueueListener {
     if (!place || !broadcast) return;
     if (broadcast.state === 'sold_out') return this.finish('sold_out_waiting');
     if (broadcast.state === 'closed') return this.finish('closed');
-    if (place.status === 'pre_queue' && broadcast.state === 'open') return this.scheduleRead(FALLBACK_JITTER_MS * Math.random());
+    // At the draw every place changes at once: the pushes get the same grace as any other.
+    if (place.status === 'pre_queue' && broadcast.state === 'open') return this.scheduleRead(PLACE_PUSH_GRACE_MS + FALLBACK_JITTER_MS * Math.random());
     if (place.status !== 'waiting' || place.place === null) return;
     if (broadcast.admittedThrough >= place.place) return this.scheduleRead(PLACE_PUSH_GRACE_MS + FALLBACK_JITTER_MS * Math.random());
     // The first estimate the buyer could show after the draw: what the page would say.
@@ -402,13 +407,19 @@ export class OnSale {
     const lastAdmittedPlace = Math.max(0, ...admitted.map((row) => row.place ?? 0));
     const byAccount = new Map(admitted.map((row) => [row.account_id, row.admitted_ms]));
 
-    const errors: { pct: number; seconds: number }[] = [];
+    const errors: { pct: number; seconds: number; signedPct: number }[] = [];
+    let unestimated = 0;
     for (const buyer of this.buyers) {
       const admittedAt = byAccount.get(buyer.customer.id);
-      if (!buyer.prediction || admittedAt === undefined) continue;
+      if (admittedAt === undefined) continue;
+      if (!buyer.prediction) {
+        unestimated++;
+        continue;
+      }
       const actual = (admittedAt - buyer.prediction.at) / 1000;
       if (actual <= 0) continue;
-      errors.push({ pct: (Math.abs(buyer.prediction.seconds - actual) / actual) * 100, seconds: Math.abs(buyer.prediction.seconds - actual) });
+      const signedPct = ((buyer.prediction.seconds - actual) / actual) * 100;
+      errors.push({ pct: Math.abs(signedPct), seconds: Math.abs(buyer.prediction.seconds - actual), signedPct });
     }
     const within = errors.filter((error) => error.pct <= ESTIMATE_TOLERANCE * 100).length;
     const pctStats = latencyStats(errors.map((error) => error.pct));
@@ -424,6 +435,8 @@ export class OnSale {
         medianAbsErrorPct: pctStats.p50Ms,
         p90AbsErrorPct: pctStats.p90Ms,
         medianAbsErrorSeconds: latencyStats(errors.map((error) => error.seconds)).p50Ms,
+        medianSignedErrorPct: median(errors.map((error) => error.signedPct)),
+        unestimated,
       },
       fairness: {
         inversions: inversions(placed.filter((row) => row.admitted_ms !== null).map((row) => Number(row.admitted_ms))),
@@ -434,6 +447,11 @@ export class OnSale {
       },
     };
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 10) / 10;
 }
 
 /** Pairs i < j with values[i] > values[j] (merge sort, O(n log n)); equal values (one batch) are no inversion. */

@@ -55,6 +55,8 @@ export class QueueAudience {
   private readonly socketOf = new Map<QueueListener, WebSocket>();
   /** The version each socket saw first: it cannot miss what came before it subscribed. */
   private readonly firstVersion: number[] = [];
+  /** The newest version each socket has had. */
+  private readonly lastVersion: number[] = [];
 
   constructor(
     private readonly wsUrl: string,
@@ -92,9 +94,15 @@ export class QueueAudience {
         const message = JSON.parse(data.toString()) as ServerMessage;
         if (message.type === 'queue' && message.eventId === this.eventId) {
           if (this.firstVersion[index] === undefined) this.firstVersion[index] = message.version;
-          const times = this.arrivals.get(message.version) ?? [];
-          if (times.length === 0) this.arrivals.set(message.version, times);
-          times.push(at);
+          // A version this socket already has is the snapshot a (re)subscription is answered with,
+          // not the broadcast: only a version's first arrival times the fan-out.
+          const seen = this.lastVersion[index];
+          if (seen === undefined || message.version > seen) {
+            this.lastVersion[index] = message.version;
+            const times = this.arrivals.get(message.version) ?? [];
+            if (times.length === 0) this.arrivals.set(message.version, times);
+            times.push(at);
+          }
           listener.onQueue(message, at);
         } else if (message.type === 'queue_place' && message.eventId === this.eventId) {
           this.placeMessages++;
@@ -133,11 +141,13 @@ export class QueueAudience {
       // A socket that subscribed after this version could not have got it.
       const expected = this.firstVersion.filter((first) => first !== undefined && first <= version).length;
       missed += Math.max(0, expected - times.length);
+      // A version announced before the run listened is the sockets' subscription snapshot, sent
+      // as each subscribed, not a fan-out: neither its spread nor its latency is measured.
+      const announced = this.announced.get(version);
+      if (announced === undefined) continue;
       const first = Math.min(...times);
       const last = Math.max(...times);
       spread.push(last - first);
-      const announced = this.announced.get(version);
-      if (announced === undefined) continue;
       for (const at of times) delivery.push(Math.max(0, at - announced));
       lastSocket.push(Math.max(0, last - announced));
     }

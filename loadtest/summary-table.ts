@@ -59,7 +59,7 @@ function onSaleLines(sale: NonNullable<LoadResult['onSale']>): string[] {
   }
   if (sale.estimate) {
     const e = sale.estimate;
-    lines.push(`Estimated wait  ${e.withinTolerance}/${e.predicted} (${(e.withinShare * 100).toFixed(1)}%) admitted within ±30% of their first estimate; |error| median ${e.medianAbsErrorPct}% (${e.medianAbsErrorSeconds} s), p90 ${e.p90AbsErrorPct}%`);
+    lines.push(`Estimated wait  ${e.withinTolerance}/${e.predicted} (${(e.withinShare * 100).toFixed(1)}%) admitted within ±30% of their first estimate; |error| median ${e.medianAbsErrorPct}% (${e.medianAbsErrorSeconds} s), p90 ${e.p90AbsErrorPct}%; signed median ${e.medianSignedErrorPct > 0 ? '+' : ''}${e.medianSignedErrorPct}% (+: estimates ran long); ${e.unestimated} admitted before any estimate`);
   }
   if (sale.sockets) {
     const s = sale.sockets;
