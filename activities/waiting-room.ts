@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type postgres from 'postgres';
 import { announceQueue, endQueue, lockForDraw } from '../db/waitroom.js';
 import {
@@ -18,7 +19,13 @@ export interface WaitingRoomSettings {
   limits: AdmissionWindowLimits;
   /** QUEUE_TICK_MS: a booked slot is refilled at the next tick, so slot times are whole ticks. */
   tickMs: number;
+  /** QUEUE_DRAW_GRACE_MS: how long after the opening the draw may wait for the joins still coming in. */
+  drawGraceMs: number;
 }
+
+/** How often the draw looks whether joins are still coming in, and how few in that time end the rush. */
+const RUSH_POLL_MS = 250;
+const RUSH_OVER_JOINS = 2;
 
 interface EventFacts {
   status: 'on_sale' | 'cancelled';
@@ -40,6 +47,32 @@ function ended(event: EventFacts | undefined, now: number): boolean {
  * happens once, a place is admitted once, and admission follows place order.
  */
 export function createWaitingRoomActivities(sql: postgres.Sql, settings: WaitingRoomSettings) {
+  /**
+   * The opening's rush (docs/waiting-room.md, "The draw"): buyers who pressed join just before the
+   * opening are often still being answered after it, when thousands press at once. Their places
+   * carry the moment their request reached the API, so they belong in the draw; the draw waits
+   * until joins stop pouring in (fewer than RUSH_OVER_JOINS in RUSH_POLL_MS), at most
+   * `drawGraceMs` after the opening. Nobody is admitted meanwhile, so the first admitted buyers
+   * do not book into the rush either. Waits outside any transaction; a retry waits no longer.
+   */
+  async function rushOver(eventId: string): Promise<void> {
+    const [opening] = await sql<{ opens_at: Date | string | null }[]>`SELECT queue_opens_at AS opens_at FROM catalog.events WHERE id = ${eventId}`;
+    if (!opening?.opens_at) return;
+    const deadline = new Date(opening.opens_at).getTime() + settings.drawGraceMs;
+    let before = await joinsSoFar(eventId);
+    while (Date.now() + RUSH_POLL_MS <= deadline) {
+      await delay(RUSH_POLL_MS);
+      const now = await joinsSoFar(eventId);
+      if (now - before < RUSH_OVER_JOINS) return;
+      before = now;
+    }
+  }
+
+  async function joinsSoFar(eventId: string): Promise<number> {
+    const [row] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM waitroom.places WHERE event_id = ${eventId}`;
+    return row?.count ?? 0;
+  }
+
   return {
     /** The queue's state and opening as they are now; ends a queue whose event no longer wants one. */
     async queueSchedule(input: { eventId: string }): Promise<QueueSchedule> {
@@ -62,6 +95,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
      * now on a join takes the next place. Does nothing to a queue already open.
      */
     async openQueue(input: { eventId: string }): Promise<QueueState> {
+      await rushOver(input.eventId);
       return sql.begin(async (tx) => {
         const [queue] = await tx<{ state: QueueState }[]>`SELECT state FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
         if (!queue) return 'closed';
@@ -70,8 +104,10 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         await lockForDraw(tx, input.eventId);
         const [drawn] = await tx<{ count: number }[]>`
           WITH ranked AS (
-            SELECT account_id, row_number() OVER (ORDER BY draw_key, account_id) AS place
-            FROM waitroom.places WHERE event_id = ${input.eventId} AND status = 'pre_queue'
+            SELECT p.account_id,
+                   row_number() OVER (ORDER BY p.joined_at >= e.queue_opens_at, CASE WHEN p.joined_at < e.queue_opens_at THEN p.draw_key END, p.joined_at, p.account_id) AS place
+            FROM waitroom.places p JOIN catalog.events e ON e.id = p.event_id
+            WHERE p.event_id = ${input.eventId} AND p.status = 'pre_queue'
           ), placed AS (
             UPDATE waitroom.places p SET place = ranked.place, status = 'waiting'
             FROM ranked WHERE p.event_id = ${input.eventId} AND p.account_id = ranked.account_id
@@ -98,7 +134,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
       return sql.begin(async (tx) => {
         const [queue] = await tx<{ state: QueueState; admitted_through: number; total: number; rate_per_minute: number; opened_at: Date | string | null }[]>`
           SELECT state, admitted_through, total, rate_per_minute, opened_at FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
-        const unchanged = { carry: input.carry, window: input.window, admitted: 0, lapsed: 0 };
+        const unchanged = { carry: input.carry, window: input.window, windowShrankAt: input.windowShrankAt ?? null, admitted: 0, lapsed: 0 };
         if (!queue) return { state: 'closed', ...unchanged };
         if (queue.state !== 'open') return { state: queue.state, ...unchanged };
         const [event] = await tx<EventFacts[]>`
@@ -123,29 +159,42 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         }
 
         // Recent bookings with an admission: their latency (the window's signal) and how long each
-        // held its slot (admission to booking, up to the next tick): the rate's estimate.
-        const [measured] = await tx<{ in_flight: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
+        // held its slot (admission to booking, up to the next tick): the rate's estimate. Both come
+        // only from buyers admitted since the window last shrank: what came before (a stall behind
+        // a join storm, a burst the window has since given up) says nothing of the window as it is.
+        const judgedFrom = new Date(input.windowShrankAt ?? 0).toISOString();
+        const [measured] = await tx<{ in_flight: number; booked_since_tick: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
           SELECT count(*) FILTER (WHERE status = 'admitted')::int AS in_flight,
-                 percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms) FILTER (WHERE booked_at > now() - interval '10 seconds') AS p99,
+                 count(*) FILTER (WHERE booked_at > now() - interval '1 millisecond' * ${Math.round(input.elapsedMs)})::int AS booked_since_tick,
+                 percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms)
+                   FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz) AS p99,
                  avg(ceil(extract(epoch FROM booked_at - admitted_at) * 1000 / ${settings.tickMs}) * ${settings.tickMs})
-                   FILTER (WHERE booked_at > now() - interval '10 seconds')::float8 AS mean_slot_ms,
-                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds')::int AS samples,
+                   FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz)::float8 AS mean_slot_ms,
+                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz)::int AS samples,
                  count(*) FILTER (WHERE admitted_at > now() - interval '10 seconds')::int AS admitted_recently,
                  min(expires_at) FILTER (WHERE status = 'admitted') AS next_expiry
           FROM waitroom.places WHERE event_id = ${input.eventId}`;
         const inFlight = measured?.in_flight ?? 0;
         let carry = input.carry;
         let window = input.window;
+        let windowShrankAt = input.windowShrankAt ?? null;
         let due: number;
         if (event.queue_admit_per_minute !== null) {
           ({ admit: due, carry } = fixedRateAdmissions({ admitPerMinute: event.queue_admit_per_minute, elapsedMs: input.elapsedMs, carry }));
           window = null;
         } else {
-          window = nextAdmissionWindow({ window: window ?? settings.limits.min, inFlight, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
+          const before = window ?? settings.limits.min;
+          const used = inFlight + (measured?.booked_since_tick ?? 0);
+          window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
+          // A breach starts a new regime even at the minimum window, where it cannot shrink further.
+          if ((measured?.p99 ?? 0) > settings.limits.targetLatencyMs) windowShrankAt = Date.now();
           due = adaptiveAdmissions(window, inFlight);
         }
-        // Every seat held or sold: admitting more buyers now would only make them wait for holds to end.
-        const admit = free > 0 ? Math.min(due, queue.total - queue.admitted_through) : 0;
+        // Every seat held or sold: admitting more buyers now would only make them wait for holds to
+        // end. And within a tick of the draw every buyer is still being told their place (thousands
+        // of messages at once): the first admitted would book into that, so they come a tick later.
+        const justDrawn = queue.opened_at !== null && Date.now() - new Date(queue.opened_at).getTime() < settings.tickMs;
+        const admit = free > 0 && !justDrawn ? Math.min(due, queue.total - queue.admitted_through) : 0;
         const through = queue.admitted_through + admit;
         if (admit > 0) {
           await tx`
@@ -154,11 +203,13 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             WHERE event_id = ${input.eventId} AND status = 'waiting' AND place > ${queue.admitted_through} AND place <= ${through}`;
         }
         const openForMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : 10_000;
+        // Little's law needs bookings of the window as it is: none, in the tick that shrank it.
+        const shrankNow = windowShrankAt !== (input.windowShrankAt ?? null);
         const rate = estimateAdmitPerMinute({
           fixed: event.queue_admit_per_minute,
           window: window ?? 0,
-          meanSlotMs: measured?.mean_slot_ms ?? null,
-          samples: measured?.samples ?? 0,
+          meanSlotMs: shrankNow ? null : (measured?.mean_slot_ms ?? null),
+          samples: shrankNow ? 0 : (measured?.samples ?? 0),
           admittedRecently: (measured?.admitted_recently ?? 0) + admit,
           recentSpanMs: Math.min(10_000, openForMs),
         });
@@ -173,7 +224,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         const firstExpiry = admit > 0 ? Date.now() + settings.admissionWindowSeconds * 1000 : Number.POSITIVE_INFINITY;
         const nextExpiry = measured?.next_expiry ? new Date(measured.next_expiry).getTime() : Number.POSITIVE_INFINITY;
         const wakeAt = Math.min(firstExpiry, nextExpiry, new Date(event.starts_at).getTime());
-        return { state: 'open', carry, window, admitted: admit, lapsed: lapsed.count, waiting: queue.total - through, wakeAt };
+        return { state: 'open', carry, window, windowShrankAt, admitted: admit, lapsed: lapsed.count, waiting: queue.total - through, wakeAt };
       });
     },
   };

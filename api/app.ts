@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { joinLane } from './join-lane.js';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import { AccountCheck } from './accounts.js';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): { app: Koa<AppState>; routes: readonly
   app.use(recordMetrics(deps));
   app.use(securityHeaders());
   app.use(errorHandler(deps));
+  app.use(joinLane(deps.config.QUEUE_JOIN_CONCURRENCY));
   app.use(
     bodyParser({
       enableTypes: ['json'],

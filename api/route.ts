@@ -9,6 +9,8 @@ export interface AppState {
   user?: AuthUser;
   /** The route template, for metrics ("/api/events/:id", not every id). */
   routePath?: string;
+  /** When a queue join reached this process, before it waited its turn (api/join-lane.ts). */
+  arrivedAt?: Date;
 }
 export type AppContext = ParameterizedContext<AppState>;
 

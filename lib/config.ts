@@ -175,14 +175,24 @@ const envSchema = z.object({
   REMINDER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   /** The waiting room (docs/waiting-room.md): customers may join a queue this long before its opening. */
   QUEUE_JOIN_LEAD_SECONDS: z.coerce.number().int().min(0).default(15 * 60),
+  /**
+   * The draw waits this long after the opening at most for joins still coming in (those sent
+   * before the opening are in it; docs/waiting-room.md, "The draw"). 0: draw at the opening.
+   */
+  QUEUE_DRAW_GRACE_MS: durationMs.default(15_000),
+  /** Queue joins an API process works on at once; the rest wait their turn in arrival order (api/join-lane.ts). */
+  QUEUE_JOIN_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   /** How long an admitted buyer may take to book (the admission token's lifetime); then the turn passes on. */
   QUEUE_ADMISSION_WINDOW_SECONDS: z.coerce.number().int().positive().default(5 * 60),
   /** How often an on-sale admits (one workflow tick: one transaction and one broadcast at most). */
   QUEUE_TICK_MS: z.coerce.number().int().min(100).default(1_000),
   /** Admission ticks per run of an on-sale workflow before it continues as new (~8 history events a tick). */
   QUEUE_TICKS_PER_RUN: z.coerce.number().int().min(1).max(1_000).default(240),
-  /** Adaptive rate: the p99 latency admitted buyers' bookings should stay under. */
-  QUEUE_TARGET_LATENCY_MS: durationMs.default(1_000),
+  /**
+   * Adaptive rate: the p99 latency admitted buyers' bookings should stay under. Below the 1 s an
+   * admitted buyer is promised, because the window reacts to a breach only after it happened.
+   */
+  QUEUE_TARGET_LATENCY_MS: durationMs.default(800),
   /** Adaptive rate: admitted-but-unfinished buyers at least (and at the start), and at most. */
   QUEUE_MIN_WINDOW: z.coerce.number().int().positive().default(10),
   QUEUE_MAX_WINDOW: z.coerce.number().int().positive().default(2_000),

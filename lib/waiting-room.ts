@@ -77,21 +77,31 @@ export interface AdmissionWindowLimits {
  * buyers may be unfinished (admitted, not booked, window not over) at once. By Little's law the
  * admission rate then settles at window ÷ (time an admitted buyer takes to book), so the window
  * is the knob, and booking latency is the signal:
- * - the recent p99 of admitted buyers' bookings above the target: the stack is saturated, the
- *   window shrinks to three quarters (multiplicative decrease), never below `min`;
- * - at or under the target with the window full (the window, not the buyers, limits the rate): it
- *   grows by a tenth (at least 1) a tick, up to `max`;
- * - otherwise (no samples, or buyers not using the window): unchanged.
+ * - the p99 of bookings admitted since the window last shrank above the target: the stack is
+ *   saturated, the window shrinks to three quarters (multiplicative decrease), never below `min`;
+ *   bookings admitted before that shrink say nothing about the smaller window, so one slow burst
+ *   shrinks it once, not once a tick until it has aged out;
+ * - at or under the target with every slot used during the last tick (`used`: buyers still
+ *   unfinished plus those who booked since the last tick — a slot that turned over within the tick
+ *   was used, though it is free when the tick looks): it grows in proportion to the headroom,
+ *   target ÷ p99 (at most half again, at least 1), up to `max`: fast while bookings are far
+ *   quicker than the target, slowly near it, so the rate settles within a few ticks and then
+ *   stays put instead of sawing up and down (buyers' estimates assume it stays put);
+ * - otherwise (no samples, or slots left unused: the line, not the window, limits the rate): unchanged.
  */
-export function nextAdmissionWindow(input: { window: number; inFlight: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
-  const { window, inFlight, p99LatencyMs, limits } = input;
+export function nextAdmissionWindow(input: { window: number; used: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
+  const { window, used, p99LatencyMs, limits } = input;
   const clamp = (value: number): number => Math.min(limits.max, Math.max(limits.min, value));
   if (p99LatencyMs !== null && p99LatencyMs > limits.targetLatencyMs) return clamp(Math.floor(window * 0.75));
-  if (inFlight >= window && (p99LatencyMs === null || p99LatencyMs <= limits.targetLatencyMs)) {
-    return p99LatencyMs === null ? clamp(window) : clamp(window + Math.max(1, Math.ceil(window / 10)));
+  if (p99LatencyMs !== null && used >= window) {
+    const headroom = Math.min(MAX_GROWTH, limits.targetLatencyMs / Math.max(1, p99LatencyMs));
+    return clamp(Math.max(window + 1, Math.floor(window * headroom)));
   }
   return clamp(window);
 }
+
+/** The most the adaptive window grows in one tick (see nextAdmissionWindow). */
+export const MAX_GROWTH = 1.5;
 
 /** Adaptive rate: admit as many as the window has room for. */
 export const adaptiveAdmissions = (window: number, inFlight: number): number => Math.max(0, window - inFlight);
@@ -115,21 +125,24 @@ export interface RateEstimateInput {
 export const MIN_RATE_SAMPLES = 3;
 
 /**
- * The adaptive rate buyers are told (per minute), for their estimates. Little's law: with the
- * window full, the queue admits `window ÷ time a slot stays taken` a second. A slot is taken
- * from an admission until the next tick after its booking (the tick refills it), so each
- * booking's slot time is its admission-to-booking time rounded up to whole ticks; their mean
- * over the last seconds' bookings is `meanSlotMs`. This uses the window as it is now (not the
- * last minute's admissions, which lag a window that has just grown or shrunk) and the measured
- * booking throughput. Without enough bookings yet, the last seconds' admissions; with neither,
- * 0: no basis for an estimate (the page shows none rather than a guess).
+ * The adaptive rate buyers are told (per minute), for their estimates. An estimate is only as
+ * good as the rate holds over the buyer's wait, and the adaptive window saws up and down around
+ * the latency target, so the rate is the admissions actually made over the last seconds (up to
+ * 10 s: a whole tooth of the saw, or more), once the queue has admitted for `MIN_RATE_SPAN_MS`.
+ * Before that, Little's law on the first bookings: with the window full, the queue admits
+ * `window ÷ time a slot stays taken` a second (a slot is taken from an admission until the next
+ * tick after its booking, so slot times are whole ticks; `meanSlotMs` is their mean). With
+ * neither, 0: no basis for an estimate (the page shows none rather than a guess).
  */
 export function estimateAdmitPerMinute(input: RateEstimateInput): number {
   if (input.fixed !== null) return input.fixed;
+  if (input.recentSpanMs >= MIN_RATE_SPAN_MS && input.admittedRecently > 0) return (input.admittedRecently * 60_000) / input.recentSpanMs;
   if (input.meanSlotMs !== null && input.meanSlotMs > 0 && input.samples >= MIN_RATE_SAMPLES) return (input.window * 60_000) / input.meanSlotMs;
-  if (input.recentSpanMs >= 5_000 && input.admittedRecently > 0) return (input.admittedRecently * 60_000) / input.recentSpanMs;
   return 0;
 }
+
+/** How long the queue must have admitted before its own admissions are the rate (estimateAdmitPerMinute). */
+export const MIN_RATE_SPAN_MS = 5_000;
 
 /** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
 export interface WaitingRoomInput {
@@ -140,6 +153,8 @@ export interface WaitingRoomInput {
   ticksPerRun?: number;
   carry?: number;
   window?: number | null;
+  /** When the adaptive window last shrank (epoch ms; see nextAdmissionWindow). */
+  windowShrankAt?: number | null;
   /** Workflow time (ms) of the last tick, for the fixed rate's elapsed time. */
   lastTickAt?: number;
 }
@@ -151,12 +166,16 @@ export interface AdmissionTickInput {
   carry: number;
   /** The adaptive window so far (null: start at the minimum). */
   window: number | null;
+  /** When it last shrank (epoch ms; absent or null: never). */
+  windowShrankAt?: number | null;
 }
 
 export interface AdmissionTickResult {
   state: QueueState;
   carry: number;
   window: number | null;
+  /** When the window last shrank (epoch ms; absent from older activity results). */
+  windowShrankAt?: number | null;
   admitted: number;
   lapsed: number;
   /** Places still waiting after this tick (0: the workflow may sleep); absent from older activity results. */

@@ -199,6 +199,44 @@ describe('order and admission', () => {
     expect(lineJoins.every((customer) => (placeOf(customer) ?? 0) > drawnJoins.length)).toBe(true);
   });
 
+  it('the draw waits for the opening’s rush: joins still pouring in after the opening go into it, those sent before the opening drawn at random, the later ones behind them in arrival order', async () => {
+    const opensInMs = 3_000;
+    const early: Customer[] = [];
+    const rush: Customer[] = [];
+    for (let k = 0; k < 6; k++) early.push(await stack.http.user());
+    for (let k = 0; k < 24; k++) rush.push(await stack.http.user());
+    const eventId = await queuedEvent({ opensInMs });
+    const opensAt = Date.now() + opensInMs - 100;
+    for (const customer of early) expect((await join(eventId, customer.token)).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, opensAt - 150 - Date.now())));
+    // Two joins every 60 ms, from just before the opening to well after it: a rush, for the draw.
+    const rushAnswers: QueuePlace[] = [];
+    for (let k = 0; k < rush.length; k += 2) {
+      const pair = await Promise.all(rush.slice(k, k + 2).map((customer) => join(eventId, customer.token)));
+      for (const answer of pair) expect(answer.status).toBe(201);
+      rushAnswers.push(...pair.map((answer) => answer.body));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    // Still drawing while they came: every one of them is in the pre-queue, none has a place yet.
+    expect(rushAnswers.map((answer) => answer.status)).toEqual(rush.map(() => 'pre_queue'));
+    await waitFor('the opening', async () => ((await queueStateOf(eventId))?.state === 'open' ? true : undefined));
+
+    const rows = await stack.owner.sql<{ account_id: string; place: number; draw_key: string; before_opening: boolean; drawn_after: boolean }[]>`
+      SELECT p.account_id::text, p.place, p.draw_key::text, p.joined_at < e.queue_opens_at AS before_opening, q.opened_at > p.joined_at AS drawn_after
+      FROM waitroom.places p JOIN catalog.events e ON e.id = p.event_id JOIN waitroom.queues q ON q.event_id = p.event_id
+      WHERE p.event_id = ${eventId} ORDER BY p.joined_at, p.account_id`;
+    expect(rows).toHaveLength(early.length + rush.length);
+    expect(rows.every((row) => row.drawn_after)).toBe(true);
+    const before = rows.filter((row) => row.before_opening);
+    const after = rows.filter((row) => !row.before_opening);
+    expect(after.length).toBeGreaterThan(4);
+    // Those who joined before the opening hold the first places, in the order of their draw keys ...
+    const byKey = [...before].sort((x, y) => (BigInt(x.draw_key) < BigInt(y.draw_key) ? -1 : 1));
+    expect(byKey.map((row) => row.place)).toEqual(before.map((_, k) => k + 1));
+    // ... and those of the rush after it follow, in the order they arrived.
+    expect(after.map((row) => row.place)).toEqual(after.map((_, k) => before.length + k + 1));
+  });
+
   it('an open queue with nobody waiting sleeps (no tick, its history stands still) until someone joins, who is then admitted', async () => {
     const eventId = await queuedEvent({ opensInMs: 1_500 });
     const handle = stack.temporal.workflow.getHandle(waitingRoomWorkflowId(eventId));

@@ -100,6 +100,7 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
         admissionWindowSeconds: cfg.QUEUE_ADMISSION_WINDOW_SECONDS,
         limits: { min: cfg.QUEUE_MIN_WINDOW, max: cfg.QUEUE_MAX_WINDOW, targetLatencyMs: cfg.QUEUE_TARGET_LATENCY_MS },
         tickMs: cfg.QUEUE_TICK_MS,
+        drawGraceMs: cfg.QUEUE_DRAW_GRACE_MS,
       }),
     },
     coordinator,

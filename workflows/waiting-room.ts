@@ -58,6 +58,7 @@ export async function waitingRoom(input: WaitingRoomInput): Promise<WaitingRoomE
   progress.phase = 'admitting';
   let carry = input.carry ?? 0;
   let window = input.window ?? null;
+  let windowShrankAt = input.windowShrankAt ?? null;
   let lastTickAt = input.lastTickAt ?? Date.now();
   for (;;) {
     const idleSleep = patched(IDLE_SLEEP_PATCH);
@@ -66,14 +67,15 @@ export async function waitingRoom(input: WaitingRoomInput): Promise<WaitingRoomE
     const now = Date.now();
     // A pause (no worker for a while) does not bank admissions for one burst after it.
     const elapsedMs = Math.min(now - lastTickAt, 2 * tickMs);
-    const tick = await steps.admissionTick({ eventId, elapsedMs, carry, window });
+    const tick = await steps.admissionTick({ eventId, elapsedMs, carry, window, windowShrankAt });
     lastTickAt = now;
     ({ carry, window } = tick);
+    windowShrankAt = tick.windowShrankAt ?? windowShrankAt;
     progress.ticks++;
     progress.admitted += tick.admitted;
     progress.window = window;
     if (tick.state !== 'open') return end(tick.state);
-    if (progress.ticks >= ticksPerRun) await continueAsNew<typeof waitingRoom>({ eventId, tickMs, ticksPerRun, carry, window, lastTickAt });
+    if (progress.ticks >= ticksPerRun) await continueAsNew<typeof waitingRoom>({ eventId, tickMs, ticksPerRun, carry, window, windowShrankAt, lastTickAt });
     if (idleSleep) {
       // Nobody waiting: nothing to admit until someone joins (the join signals), an admission
       // lapses (its expiry) or the event starts (the queue closes).

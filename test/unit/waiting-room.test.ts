@@ -48,19 +48,27 @@ describe('the fixed rate', () => {
 
 describe('the adaptive rule', () => {
   it('shrinks the window to three quarters when admitted buyers’ bookings are slower than the target, never below the minimum', () => {
-    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: 1_500, limits })).toBe(30);
-    expect(nextAdmissionWindow({ window: 12, inFlight: 3, p99LatencyMs: 5_000, limits })).toBe(10);
+    expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: 1_500, limits })).toBe(30);
+    expect(nextAdmissionWindow({ window: 12, used: 3, p99LatencyMs: 5_000, limits })).toBe(10);
   });
 
-  it('grows by a tenth a tick while bookings are fast and the window is full, never above the maximum', () => {
-    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: 300, limits })).toBe(44);
-    expect(nextAdmissionWindow({ window: 10, inFlight: 12, p99LatencyMs: 300, limits })).toBe(11);
-    expect(nextAdmissionWindow({ window: 98, inFlight: 98, p99LatencyMs: 300, limits })).toBe(100);
+  it('grows in proportion to the headroom under the target (at most half again, at least one) when every slot was used during the tick, never above the maximum', () => {
+    // Bookings at a quarter of the target: the most a tick may grow, half again.
+    expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: 250, limits })).toBe(60);
+    // Near the target: a little.
+    expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: 900, limits })).toBe(44);
+    expect(nextAdmissionWindow({ window: 10, used: 12, p99LatencyMs: 990, limits })).toBe(11);
+    expect(nextAdmissionWindow({ window: 98, used: 98, p99LatencyMs: 300, limits })).toBe(100);
+  });
+
+  it('counts a slot that turned over within the tick as used: buyers who booked since the last tick filled it', () => {
+    // 10 admitted, all booked before the tick looked: nobody is unfinished, yet every slot was used.
+    expect(nextAdmissionWindow({ window: 10, used: 0 + 10, p99LatencyMs: 500, limits })).toBe(15);
   });
 
   it('stays put without a latency sample, or when buyers leave the window unused', () => {
-    expect(nextAdmissionWindow({ window: 40, inFlight: 40, p99LatencyMs: null, limits })).toBe(40);
-    expect(nextAdmissionWindow({ window: 40, inFlight: 10, p99LatencyMs: 300, limits })).toBe(40);
+    expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: null, limits })).toBe(40);
+    expect(nextAdmissionWindow({ window: 40, used: 10, p99LatencyMs: 300, limits })).toBe(40);
   });
 
   it('admits what the window has room for', () => {
@@ -72,18 +80,16 @@ describe('the adaptive rule', () => {
     expect(estimateAdmitPerMinute({ fixed: 120, window: 10, meanSlotMs: 1_000, samples: 50, admittedRecently: 3, recentSpanMs: 10_000 })).toBe(120);
   });
 
-  it('the adaptive rate is the window over the time a slot stays taken (Little’s law), not the admissions of the last seconds', () => {
-    // 10 slots, each refilled every 2 s: 5 a second, 300 a minute, although only 20 were admitted lately (the window just grew).
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 2_000, samples: 12, admittedRecently: 20, recentSpanMs: 10_000 })).toBe(300);
-    // The window shrank to 5: the rate halves at once.
-    expect(estimateAdmitPerMinute({ fixed: null, window: 5, meanSlotMs: 2_000, samples: 12, admittedRecently: 50, recentSpanMs: 10_000 })).toBe(150);
+  it('the adaptive rate is the admissions actually made over the last seconds, once there are 5 s of them: a sawing window averages out', () => {
+    expect(estimateAdmitPerMinute({ fixed: null, window: 20, meanSlotMs: 1_000, samples: 40, admittedRecently: 150, recentSpanMs: 10_000 })).toBe(900);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 5, meanSlotMs: 2_000, samples: 12, admittedRecently: 50, recentSpanMs: 5_000 })).toBe(600);
   });
 
-  it('with too few bookings measured it falls back on the recent admissions, and without either gives no rate (no estimate)', () => {
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 1_000, samples: 2, admittedRecently: 30, recentSpanMs: 10_000 })).toBe(180);
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 10, recentSpanMs: 6_000 })).toBe(100);
-    // The first seconds after the opening: a count over 1 s is no rate.
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 10, recentSpanMs: 1_000 })).toBe(0);
+  it('before that, Little’s law on the first bookings (window over the time a slot stays taken), and without either no rate (no estimate)', () => {
+    // 10 slots, each refilled every 2 s: 5 a second.
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 2_000, samples: 12, admittedRecently: 20, recentSpanMs: 3_000 })).toBe(300);
+    // Too few bookings measured, and too short a span: no rate.
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 1_000, samples: 2, admittedRecently: 10, recentSpanMs: 1_000 })).toBe(0);
     expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 0, recentSpanMs: 10_000 })).toBe(0);
   });
 });

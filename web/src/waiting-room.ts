@@ -151,7 +151,7 @@ function scheduleFallback(): void {
   current.fallback = setTimeout(() => {
     current.fallback = undefined;
     if (room === current) void readPlace();
-  }, PLACE_PUSH_GRACE_MS * Math.random() + FALLBACK_JITTER_MS * Math.random());
+  }, PLACE_PUSH_GRACE_MS + FALLBACK_JITTER_MS * Math.random());
 }
 
 async function readPlace(): Promise<void> {
@@ -254,7 +254,9 @@ function detail(standing: QueueStanding, now: number): string {
         : 'Tickets are on sale. Join now: you get the next place in line.';
     }
     case 'pre_queue':
-      return `Your place is drawn at random when the sale opens (${opens}); everyone in the waiting room has the same chance. Keep this page open.`;
+      return Date.parse(queue.opensAt) > now
+        ? `Your place is drawn at random when the sale opens (${opens}); everyone in the waiting room has the same chance. Keep this page open.`
+        : 'The sale has opened: places are being drawn for everyone who joined before it. Keep this page open.';
     case 'waiting':
       return standing.position === 1 ? 'You are next.' : `${standing.position === null ? 'Some' : standing.position - 1} ${standing.position === 2 ? 'buyer is' : 'buyers are'} ahead of you. Keep this page open: it moves by itself.`;
     case 'admitted':

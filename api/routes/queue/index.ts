@@ -50,7 +50,7 @@ export function queueRoutes({ db, tokens, metrics, logger, workflows }: AppDeps)
         if (Date.now() < queue.joinOpensAt.getTime()) {
           throw new DomainError(Failure.QueueNotOpen, `The queue takes places from ${queue.joinOpensAt.toISOString()}`, { joinOpensAt: queue.joinOpensAt.toISOString() });
         }
-        const joined = await store.join(event.id, user.id);
+        const joined = await store.join(event.id, user.id, ctx.state.arrivedAt ?? new Date());
         // The join is answered whether or not Temporal hears of it (joins work while it is away;
         // the workflow still wakes for its next expiry or the event's start).
         if (joined.woke) {

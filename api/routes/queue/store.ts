@@ -84,15 +84,15 @@ export function queueStore(sql: postgres.Sql) {
    * place, or the queue as it is when the join cannot be a pre-queue one (opened, ended, or the
    * account already has a place).
    */
-  async function joinPreQueue(eventId: string, accountId: string): Promise<Joined | { queue: QueueRow | undefined }> {
+  async function joinPreQueue(eventId: string, accountId: string, arrivedAt: Date): Promise<Joined | { queue: QueueRow | undefined }> {
     return sql.begin(async (tx) => {
       await holdDrawOff(tx, eventId);
       const [row] = await tx<(RawQueue & Partial<RawPlace>)[]>`
         WITH queue AS (
           SELECT state, admitted_through, total, rate_per_minute, admission_window FROM waitroom.queues WHERE event_id = ${eventId}
         ), placed AS (
-          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status)
-          SELECT ${eventId}, ${accountId}, NULL, ${drawKey()}, 'pre_queue' FROM queue WHERE queue.state = 'pre_opening'
+          INSERT INTO waitroom.places (event_id, account_id, place, draw_key, status, joined_at)
+          SELECT ${eventId}, ${accountId}, NULL, ${drawKey()}, 'pre_queue', ${arrivedAt.toISOString()}::timestamptz FROM queue WHERE queue.state = 'pre_opening'
           ON CONFLICT (event_id, account_id) DO NOTHING
           RETURNING event_id, account_id, place, status, joined_at, expires_at
         )
@@ -157,9 +157,9 @@ export function queueStore(sql: postgres.Sql) {
      * lock is held for that statement and the commit only, not for a transaction). `woke` says the
      * queue had nobody waiting before this place: the on-sale workflow may be asleep.
      */
-    async join(eventId: string, accountId: string): Promise<{ place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean }> {
+    async join(eventId: string, accountId: string, arrivedAt: Date): Promise<{ place: PlaceRow; queue: QueueRow; created: boolean; woke: boolean }> {
       for (let attempt = 0; ; attempt++) {
-        const tried = await joinPreQueue(eventId, accountId);
+        const tried = await joinPreQueue(eventId, accountId, arrivedAt);
         if ('place' in tried) return tried;
         const { queue } = tried;
         if (!queue) throw new DomainError(Failure.QueueNotFound);
