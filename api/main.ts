@@ -40,7 +40,7 @@ const { app, events } = createApp({
   logger,
 });
 
-const server = app.listen(cfg.PORT, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
+const server = app.listen({ port: cfg.PORT, backlog: cfg.API_LISTEN_BACKLOG }, () => logger.info({ port: cfg.PORT }, `API listening on http://localhost:${cfg.PORT}`));
 const liveFeed = await attachLiveFeed(server, { sql: database.of('shared').sql, tokens, logger, config: cfg, registry: metrics.registry, onEventChanged: (id) => events.forget(id) });
 
 let stopping = false;

@@ -27,6 +27,13 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * Connections the kernel may hold for the API before it accepts them (capped by
+   * net.core.somaxconn). Node's own default, 511, overflowed at an on-sale's opening (2,000
+   * connections within 2 s): dropped SYNs are retried 1 s and 3 s later, so a join sent before the
+   * opening reached the API after it (docs/waiting-room.md, "The draw").
+   */
+  API_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4_096),
   /** Owner connection: migrations, seeding, test setup. Services connect as their own roles. */
   DATABASE_URL: z.url().default(defaultDatabaseUrl),
   /**

@@ -87,7 +87,7 @@ export interface OnSaleReport {
     /** The most places one account holds in this queue (the primary key makes it 1). */
     maxPlacesPerAccount: number;
     places: number;
-    /** Places of joins committed before the opening (their order drawn at random); the rest queued in arrival order. */
+    /** Places of joins that reached the API before `opensAt`: their order drawn at random; the rest queued in arrival order. */
     drawnAtOpening: number;
   };
   sockets?: SocketReport;
@@ -397,8 +397,8 @@ export class OnSale {
       SELECT account_id::text, place, status::text, extract(epoch FROM admitted_at) * 1000 AS admitted_ms
       FROM waitroom.places WHERE event_id = ${this.event.id}`;
     const [drawn] = await sql<{ count: number }[]>`
-      SELECT count(*)::int AS count FROM waitroom.places p JOIN waitroom.queues q USING (event_id)
-      WHERE p.event_id = ${this.event.id} AND p.joined_at < q.opened_at`;
+      SELECT count(*)::int AS count FROM waitroom.places p JOIN catalog.events e ON e.id = p.event_id
+      WHERE p.event_id = ${this.event.id} AND p.joined_at < e.queue_opens_at`;
     const [perAccount] = await sql<{ max: number | null }[]>`
       SELECT max(n)::int AS max FROM (SELECT count(*) AS n FROM waitroom.places WHERE event_id = ${this.event.id} GROUP BY account_id) counted`;
     const admitted = rows.filter((row) => row.admitted_ms !== null).map((row) => ({ ...row, admitted_ms: Number(row.admitted_ms) }));

@@ -55,7 +55,7 @@ function onSaleLines(sale: NonNullable<LoadResult['onSale']>): string[] {
     lines.push(`Admission       ${sale.admission.admitted} admitted, first ${seconds(sale.admission.firstAfterOpeningMs ?? 0)} and last ${seconds(sale.admission.lastAfterOpeningMs ?? 0)} after the opening`);
   }
   if (sale.fairness) {
-    lines.push(`Fairness        ${sale.fairness.inversions} admissions against place order over ${sale.fairness.places} places (${sale.fairness.drawnAtOpening} drawn at the opening, the rest in arrival order), ${sale.fairness.skipped} passed over; at most ${sale.fairness.maxPlacesPerAccount} place(s) per account`);
+    lines.push(`Fairness        ${sale.fairness.inversions} admissions against place order over ${sale.fairness.places} places (${sale.fairness.drawnAtOpening} sent before the opening and drawn at random, the rest in arrival order), ${sale.fairness.skipped} passed over; at most ${sale.fairness.maxPlacesPerAccount} place(s) per account`);
   }
   if (sale.estimate) {
     const e = sale.estimate;
