@@ -268,6 +268,16 @@ try {
     await owner`INSERT INTO readmodel.event_availability (event_id, held, sold) VALUES (${eventId}, 0, 1)`;
     return handle;
   });
+  await scenario('waiting-room-idle', async () => {
+    // All three admitted at the first tick (a fixed 6,000 a minute), then nobody waits: the run
+    // sleeps (the idle-sleep marker, a long timer) until a join's signal wakes it, here to a sell-out.
+    const eventId = await queuedEvent(1_000, 6_000);
+    const handle = await startOnSale(eventId);
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    await owner`INSERT INTO readmodel.event_availability (event_id, held, sold) VALUES (${eventId}, 0, 1)`;
+    await handle.signal(queueChangedSignal);
+    return handle;
+  });
   await scenario('waiting-room-closed', async () => {
     const eventId = await queuedEvent(60_000, 120);
     const handle = await startOnSale(eventId);

@@ -48,6 +48,7 @@ describe('workflow replay', () => {
         'waitlist-offer',
         'waitlist-offer-expired',
         'waiting-room-closed',
+        'waiting-room-idle',
         'waiting-room-sold-out',
       ].sort(),
     );
