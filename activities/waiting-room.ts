@@ -5,6 +5,7 @@ import {
   adaptiveAdmissions,
   estimateAdmitPerMinute,
   fixedRateAdmissions,
+  latencyBreached,
   nextAdmissionWindow,
   type AdmissionTickInput,
   type AdmissionTickResult,
@@ -61,8 +62,10 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
    * do not book into the rush either. Waits outside any transaction; a retry waits no longer.
    */
   async function rushOver(eventId: string): Promise<void> {
-    const [opening] = await sql<{ opens_at: Date | string | null }[]>`SELECT queue_opens_at AS opens_at FROM catalog.events WHERE id = ${eventId}`;
-    if (!opening?.opens_at) return;
+    const [opening] = await sql<{ opens_at: Date | string | null; state: QueueState }[]>`
+      SELECT e.queue_opens_at AS opens_at, q.state FROM catalog.events e JOIN waitroom.queues q ON q.event_id = e.id WHERE e.id = ${eventId}`;
+    // A retry after the draw committed (or a queue ended meanwhile) has no rush to wait for.
+    if (!opening?.opens_at || opening.state !== 'pre_opening') return;
     const deadline = new Date(opening.opens_at).getTime() + settings.drawGraceMs;
     // Join counts of the last RUSH_QUIET_MS, oldest first.
     const counts = [await joinsSoFar(eventId)];
@@ -194,13 +197,14 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           const used = inFlight + (measured?.booked_since_tick ?? 0);
           window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
           // A breach starts a new regime even at the minimum window, where it cannot shrink further.
-          if ((measured?.p99 ?? 0) > settings.limits.targetLatencyMs) windowShrankAt = Date.now();
+          if (latencyBreached(measured?.p99 ?? null, settings.limits)) windowShrankAt = Date.now();
           due = adaptiveAdmissions(window, inFlight);
         }
         // Every seat held or sold: admitting more buyers now would only make them wait for holds to
         // end. And within a tick of the draw every buyer is still being told their place (thousands
         // of messages at once): the first admitted would book into that, so they come a tick later.
-        const justDrawn = queue.opened_at !== null && Date.now() - new Date(queue.opened_at).getTime() < settings.tickMs;
+        const sinceDrawMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : Number.POSITIVE_INFINITY;
+        const justDrawn = sinceDrawMs < settings.tickMs;
         const admit = free > 0 && !justDrawn ? Math.min(due, queue.total - queue.admitted_through) : 0;
         const through = queue.admitted_through + admit;
         if (admit > 0) {
@@ -209,7 +213,6 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             SET status = 'admitted', admitted_at = now(), expires_at = now() + make_interval(secs => ${settings.admissionWindowSeconds})
             WHERE event_id = ${input.eventId} AND status = 'waiting' AND place > ${queue.admitted_through} AND place <= ${through}`;
         }
-        const openForMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : 10_000;
         // Little's law needs bookings of the window as it is: none, in the tick that shrank it.
         const shrankNow = windowShrankAt !== (input.windowShrankAt ?? null);
         const rate = estimateAdmitPerMinute({
@@ -218,7 +221,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           meanSlotMs: shrankNow ? null : (measured?.mean_slot_ms ?? null),
           samples: shrankNow ? 0 : (measured?.samples ?? 0),
           admittedRecently: (measured?.admitted_recently ?? 0) + admit,
-          recentSpanMs: Math.min(10_000, openForMs),
+          recentSpanMs: Math.min(10_000, sinceDrawMs),
         });
         const changed = admit > 0 || lapsed.count > 0 || Math.abs(rate - queue.rate_per_minute) >= Math.max(1, queue.rate_per_minute * 0.05);
         await tx`

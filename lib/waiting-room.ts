@@ -92,13 +92,16 @@ export interface AdmissionWindowLimits {
 export function nextAdmissionWindow(input: { window: number; used: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
   const { window, used, p99LatencyMs, limits } = input;
   const clamp = (value: number): number => Math.min(limits.max, Math.max(limits.min, value));
-  if (p99LatencyMs !== null && p99LatencyMs > limits.targetLatencyMs) return clamp(Math.floor(window * 0.75));
+  if (latencyBreached(p99LatencyMs, limits)) return clamp(Math.floor(window * 0.75));
   if (p99LatencyMs !== null && used >= window) {
     const headroom = Math.min(MAX_GROWTH, limits.targetLatencyMs / Math.max(1, p99LatencyMs));
     return clamp(Math.max(window + 1, Math.floor(window * headroom)));
   }
   return clamp(window);
 }
+
+/** Admitted buyers' bookings slower than the target: the window shrinks, and is judged afresh from then on. */
+export const latencyBreached = (p99LatencyMs: number | null, limits: AdmissionWindowLimits): boolean => p99LatencyMs !== null && p99LatencyMs > limits.targetLatencyMs;
 
 /** The most the adaptive window grows in one tick (see nextAdmissionWindow). */
 export const MAX_GROWTH = 1.5;
@@ -124,6 +127,9 @@ export interface RateEstimateInput {
 /** Bookings a Little's-law estimate needs before it is trusted over the recent admissions' count. */
 export const MIN_RATE_SAMPLES = 3;
 
+/** How long the queue must have admitted before its own admissions are the rate (estimateAdmitPerMinute). */
+export const MIN_RATE_SPAN_MS = 5_000;
+
 /**
  * The adaptive rate buyers are told (per minute), for their estimates. An estimate is only as
  * good as the rate holds over the buyer's wait, and the adaptive window saws up and down around
@@ -140,9 +146,6 @@ export function estimateAdmitPerMinute(input: RateEstimateInput): number {
   if (input.meanSlotMs !== null && input.meanSlotMs > 0 && input.samples >= MIN_RATE_SAMPLES) return (input.window * 60_000) / input.meanSlotMs;
   return 0;
 }
-
-/** How long the queue must have admitted before its own admissions are the rate (estimateAdmitPerMinute). */
-export const MIN_RATE_SPAN_MS = 5_000;
 
 /** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
 export interface WaitingRoomInput {
