@@ -313,3 +313,21 @@ describe('migrations and demo data', () => {
     expect(general?.count).toBe(4);
   });
 });
+
+describe('a pool opened ahead of a burst', () => {
+  it('openAll opens every connection the pool may use, so a burst after it starts none', async () => {
+    const booking = connectAs('booking', { max: 4 });
+    try {
+      await booking.openAll();
+      const opened = new Date();
+      // Four statements at once, each holding its connection for a moment: four connections.
+      const backends = await Promise.all(
+        Array.from({ length: 4 }, async () => (await booking.sql<{ pid: number; started: string }[]>`SELECT pg_backend_pid() AS pid, backend_start::text AS started, pg_sleep(0.05) FROM pg_stat_activity WHERE pid = pg_backend_pid()`)[0]),
+      );
+      expect(new Set(backends.map((backend) => backend?.pid)).size).toBe(4);
+      expect(backends.every((backend) => backend !== undefined && Date.parse(backend.started) <= opened.getTime())).toBe(true);
+    } finally {
+      await booking.close();
+    }
+  });
+});
