@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import { announceQueue, endQueue, lockForDraw } from '../db/waitroom.js';
 import {
   adaptiveAdmissions,
+  assumedSlotMs,
   estimateAdmitPerMinute,
   fixedRateAdmissions,
   latencyBreached,
@@ -22,6 +23,8 @@ export interface WaitingRoomSettings {
   tickMs: number;
   /** QUEUE_DRAW_GRACE_MS: how long after the opening the draw may wait for the joins still coming in. */
   drawGraceMs: number;
+  /** Readies what the first admitted buyers' bookings will use (the worker's saga pools), while the draw waits for the rush. */
+  prepareForBookings?: () => Promise<void>;
 }
 
 /**
@@ -53,6 +56,8 @@ function ended(event: EventFacts | undefined, now: number): boolean {
  * happens once, a place is admitted once, and admission follows place order.
  */
 export function createWaitingRoomActivities(sql: postgres.Sql, settings: WaitingRoomSettings) {
+  const slotBeforeBookings = assumedSlotMs(settings.limits, settings.tickMs);
+
   /**
    * The opening's rush (docs/waiting-room.md, "The draw"): buyers who pressed join just before the
    * opening are often still being answered after it, when thousands press at once. Their places
@@ -105,7 +110,9 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
      * now on a join takes the next place. Does nothing to a queue already open.
      */
     async openQueue(input: { eventId: string }): Promise<QueueState> {
+      const preparing = settings.prepareForBookings?.();
       await rushOver(input.eventId);
+      await preparing;
       return sql.begin(async (tx) => {
         const [queue] = await tx<{ state: QueueState }[]>`SELECT state FROM waitroom.queues WHERE event_id = ${input.eventId} FOR UPDATE`;
         if (!queue) return 'closed';
@@ -124,10 +131,20 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             RETURNING 1
           )
           SELECT count(*)::int AS count FROM placed`;
-        // A fixed rate is known from the start: estimates need not wait for the first tick.
+        // Buyers are told a rate from the draw on, so that those admitted first had an estimate
+        // too: a fixed rate, or the adaptive window's first size at the slot time it assumes.
+        const assumedRate = estimateAdmitPerMinute({
+          fixed: null,
+          window: settings.limits.min,
+          meanSlotMs: null,
+          samples: 0,
+          admittedRecently: 0,
+          recentSpanMs: 0,
+          assumedSlotMs: slotBeforeBookings,
+        });
         await tx`
           UPDATE waitroom.queues q SET state = 'open', total = ${drawn?.count ?? 0}, opened_at = now(), version = version + 1, updated_at = now(),
-            rate_per_minute = coalesce(e.queue_admit_per_minute, 0)
+            rate_per_minute = coalesce(e.queue_admit_per_minute, ${assumedRate})
           FROM catalog.events e WHERE q.event_id = ${input.eventId} AND e.id = q.event_id`;
         await announceQueue(tx, input.eventId);
         return 'open';
@@ -198,7 +215,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
           // A breach starts a new regime even at the minimum window, where it cannot shrink further.
           if (latencyBreached(measured?.p99 ?? null, settings.limits)) windowShrankAt = Date.now();
-          due = adaptiveAdmissions(window, inFlight);
+          due = adaptiveAdmissions(window, inFlight, queue.admitted_through);
         }
         // Every seat held or sold: admitting more buyers now would only make them wait for holds to
         // end. And within a tick of the draw every buyer is still being told their place (thousands
@@ -222,6 +239,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           samples: shrankNow ? 0 : (measured?.samples ?? 0),
           admittedRecently: (measured?.admitted_recently ?? 0) + admit,
           recentSpanMs: Math.min(10_000, sinceDrawMs),
+          assumedSlotMs: slotBeforeBookings,
         });
         const changed = admit > 0 || lapsed.count > 0 || Math.abs(rate - queue.rate_per_minute) >= Math.max(1, queue.rate_per_minute * 0.05);
         await tx`

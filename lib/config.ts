@@ -199,7 +199,7 @@ const envSchema = z.object({
    * Adaptive rate: the p99 latency admitted buyers' bookings should stay under. Below the 1 s an
    * admitted buyer is promised, because the window reacts to a breach only after it happened.
    */
-  QUEUE_TARGET_LATENCY_MS: durationMs.default(800),
+  QUEUE_TARGET_LATENCY_MS: durationMs.default(700),
   /** Adaptive rate: admitted-but-unfinished buyers at least (and at the start), and at most. */
   QUEUE_MIN_WINDOW: z.coerce.number().int().positive().default(10),
   QUEUE_MAX_WINDOW: z.coerce.number().int().positive().default(2_000),

@@ -84,9 +84,11 @@ export interface AdmissionWindowLimits {
  * - at or under the target with every slot used during the last tick (`used`: buyers still
  *   unfinished plus those who booked since the last tick — a slot that turned over within the tick
  *   was used, though it is free when the tick looks): it grows in proportion to the headroom,
- *   target ÷ p99 (at most half again, at least 1), up to `max`: fast while bookings are far
- *   quicker than the target, slowly near it, so the rate settles within a few ticks and then
- *   stays put instead of sawing up and down (buyers' estimates assume it stays put);
+ *   target ÷ p99 (at most half again), up to `max`: fast while bookings are far quicker than
+ *   the target, slowly near it, not at all once one more buyer would not fit under it (measured:
+ *   a step past it took a tick of 14 to 0.99 s), so the rate settles within a few ticks and then
+ *   stays put instead of sawing up and down (buyers' estimates assume it stays put); a window too
+ *   small to grow by a fraction still grows by one when bookings take at most two thirds of the target;
  * - otherwise (no samples, or slots left unused: the line, not the window, limits the rate): unchanged.
  */
 export function nextAdmissionWindow(input: { window: number; used: number; p99LatencyMs: number | null; limits: AdmissionWindowLimits }): number {
@@ -95,7 +97,10 @@ export function nextAdmissionWindow(input: { window: number; used: number; p99La
   if (latencyBreached(p99LatencyMs, limits)) return clamp(Math.floor(window * 0.75));
   if (p99LatencyMs !== null && used >= window) {
     const headroom = Math.min(MAX_GROWTH, limits.targetLatencyMs / Math.max(1, p99LatencyMs));
-    return clamp(Math.max(window + 1, Math.floor(window * headroom)));
+    const grown = Math.floor(window * headroom);
+    // Far under the target even a small window grows; near it, only by what the headroom
+    // covers, so that the window does not probe past the target every few ticks.
+    return clamp(headroom >= MAX_GROWTH ? Math.max(window + 1, grown) : grown);
   }
   return clamp(window);
 }
@@ -106,8 +111,19 @@ export const latencyBreached = (p99LatencyMs: number | null, limits: AdmissionWi
 /** The most the adaptive window grows in one tick (see nextAdmissionWindow). */
 export const MAX_GROWTH = 1.5;
 
-/** Adaptive rate: admit as many as the window has room for. */
-export const adaptiveAdmissions = (window: number, inFlight: number): number => Math.max(0, window - inFlight);
+/** The share of the adaptive window the sale's first tick of admissions fills (see adaptiveAdmissions). */
+export const FIRST_ADMISSIONS_SHARE = 0.5;
+
+/**
+ * Adaptive rate: admit as many as the window has room for. The sale's very first admissions fill
+ * only half of it: the saga's code may not have run since the worker started, and the first
+ * bookings pay for that together (docs/waiting-room.md, "The first admissions"); the window
+ * fills from the next tick.
+ */
+export function adaptiveAdmissions(window: number, inFlight: number, admittedSoFar: number): number {
+  const room = Math.max(0, window - inFlight);
+  return admittedSoFar === 0 ? Math.min(room, Math.ceil(window * FIRST_ADMISSIONS_SHARE)) : room;
+}
 
 /** What the admission rate estimate (the `admitPerMinute` buyers are told) is made from. */
 export interface RateEstimateInput {
@@ -122,7 +138,16 @@ export interface RateEstimateInput {
   /** Places admitted over the last `recentSpanMs` (the queue's open time, up to 10 s). */
   admittedRecently: number;
   recentSpanMs: number;
+  /** What a slot is assumed to take before any booking was measured (see assumedSlotMs). */
+  assumedSlotMs: number;
 }
+
+/**
+ * The slot time assumed before any booking of the sale was measured: the window is sized for
+ * bookings within the latency target, and a slot is refilled at the tick after its booking, so a
+ * slot takes the target rounded up to whole ticks.
+ */
+export const assumedSlotMs = (limits: AdmissionWindowLimits, tickMs: number): number => Math.max(1, Math.ceil(limits.targetLatencyMs / tickMs)) * tickMs;
 
 /** Bookings a Little's-law estimate needs before it is trusted over the recent admissions' count. */
 export const MIN_RATE_SAMPLES = 3;
@@ -137,14 +162,15 @@ export const MIN_RATE_SPAN_MS = 5_000;
  * 10 s: a whole tooth of the saw, or more), once the queue has admitted for `MIN_RATE_SPAN_MS`.
  * Before that, Little's law on the first bookings: with the window full, the queue admits
  * `window ÷ time a slot stays taken` a second (a slot is taken from an admission until the next
- * tick after its booking, so slot times are whole ticks; `meanSlotMs` is their mean). With
- * neither, 0: no basis for an estimate (the page shows none rather than a guess).
+ * tick after its booking, so slot times are whole ticks; `meanSlotMs` is their mean). Before
+ * the first bookings, the same law with the slot time the window is sized for (`assumedSlotMs`):
+ * the buyers admitted in the sale's first seconds are shown an estimate too, not none.
  */
 export function estimateAdmitPerMinute(input: RateEstimateInput): number {
   if (input.fixed !== null) return input.fixed;
   if (input.recentSpanMs >= MIN_RATE_SPAN_MS && input.admittedRecently > 0) return (input.admittedRecently * 60_000) / input.recentSpanMs;
   if (input.meanSlotMs !== null && input.meanSlotMs > 0 && input.samples >= MIN_RATE_SAMPLES) return (input.window * 60_000) / input.meanSlotMs;
-  return 0;
+  return (input.window * 60_000) / input.assumedSlotMs;
 }
 
 /** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */

@@ -350,7 +350,9 @@ describe('booking with an admission', () => {
       return undefined;
     });
     const second = first.customer === a ? b : a;
-    expect((await me(eventId, second.token)).body).toMatchObject({ status: 'waiting', position: 1 });
+    // Shown an estimate before any booking was measured: one slot of the window at the latency
+    // target (700 ms, rounded up to four 200 ms ticks) is 75 a minute, so position 1 waits a second.
+    expect((await me(eventId, second.token)).body).toMatchObject({ status: 'waiting', position: 1, estimatedWaitSeconds: 1 });
     const next = await waitForStatus(eventId, second.token, 'admitted');
     expect(Date.parse(next.admissionExpiresAt ?? '') - Date.parse(first.answer.admissionExpiresAt ?? '')).toBeGreaterThanOrEqual(WINDOW_SECONDS * 1000 - 500);
     expect((await me(eventId, first.customer.token)).body.status).toBe('expired');

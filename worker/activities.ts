@@ -101,6 +101,9 @@ export function createActivities(cfg: Config, options: { gateway?: PaymentGatewa
         limits: { min: cfg.QUEUE_MIN_WINDOW, max: cfg.QUEUE_MAX_WINDOW, targetLatencyMs: cfg.QUEUE_TARGET_LATENCY_MS },
         tickMs: cfg.QUEUE_TICK_MS,
         drawGraceMs: cfg.QUEUE_DRAW_GRACE_MS,
+        prepareForBookings: async () => {
+          await Promise.all([booking, payments, ticketing].map((handle) => handle.openAll()));
+        },
       }),
     },
     coordinator,

@@ -41,7 +41,7 @@ export const queuePlace = z.object({
   place: z.int().nullable(),
   /** While `waiting`: 1 is the next to be admitted (place − admittedThrough). Otherwise null. */
   position: z.int().nullable(),
-  /** While `waiting`: seconds until admission at the current rate (null while nothing is admitted); `pre_queue`: seconds until the opening's draw. */
+  /** While `waiting`: seconds until admission at the current rate (an adaptive queue assumes one from the draw until bookings are measured); `pre_queue`: seconds until the opening's draw. */
   estimatedWaitSeconds: z.int().nullable(),
   joinedAt: z.iso.datetime({ offset: true }),
   opensAt: z.iso.datetime({ offset: true }),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ADMISSION_AUDIENCE, AdmissionTokens } from '../../api/admission-tokens.js';
 import { Tokens } from '../../api/auth.js';
 import { DomainError } from '../../api/errors.js';
-import { adaptiveAdmissions, estimateAdmitPerMinute, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
+import { adaptiveAdmissions, assumedSlotMs, estimateAdmitPerMinute, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
 
 const limits = { min: 10, max: 100, targetLatencyMs: 1_000 };
 
@@ -52,13 +52,19 @@ describe('the adaptive rule', () => {
     expect(nextAdmissionWindow({ window: 12, used: 3, p99LatencyMs: 5_000, limits })).toBe(10);
   });
 
-  it('grows in proportion to the headroom under the target (at most half again, at least one) when every slot was used during the tick, never above the maximum', () => {
+  it('grows in proportion to the headroom under the target (at most half again) when every slot was used during the tick, never above the maximum', () => {
     // Bookings at a quarter of the target: the most a tick may grow, half again.
     expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: 250, limits })).toBe(60);
-    // Near the target: a little.
+    // Near the target: a little, and not at all when one more buyer would not fit under it.
     expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: 900, limits })).toBe(44);
-    expect(nextAdmissionWindow({ window: 10, used: 12, p99LatencyMs: 990, limits })).toBe(11);
+    expect(nextAdmissionWindow({ window: 10, used: 12, p99LatencyMs: 900, limits })).toBe(11);
+    expect(nextAdmissionWindow({ window: 10, used: 12, p99LatencyMs: 990, limits })).toBe(10);
     expect(nextAdmissionWindow({ window: 98, used: 98, p99LatencyMs: 300, limits })).toBe(100);
+  });
+
+  it('grows a window too small for a fraction by one while bookings take at most two thirds of the target', () => {
+    expect(nextAdmissionWindow({ window: 1, used: 1, p99LatencyMs: 600, limits: { ...limits, min: 1 } })).toBe(2);
+    expect(nextAdmissionWindow({ window: 1, used: 1, p99LatencyMs: 700, limits: { ...limits, min: 1 } })).toBe(1);
   });
 
   it('counts a slot that turned over within the tick as used: buyers who booked since the last tick filled it', () => {
@@ -72,25 +78,39 @@ describe('the adaptive rule', () => {
   });
 
   it('admits what the window has room for', () => {
-    expect(adaptiveAdmissions(40, 25)).toBe(15);
-    expect(adaptiveAdmissions(20, 25)).toBe(0);
+    expect(adaptiveAdmissions(40, 25, 300)).toBe(15);
+    expect(adaptiveAdmissions(20, 25, 300)).toBe(0);
+  });
+
+  it('fills half the window with the sale’s first admissions, all of it from then on', () => {
+    expect(adaptiveAdmissions(10, 0, 0)).toBe(5);
+    expect(adaptiveAdmissions(5, 0, 0)).toBe(3);
+    expect(adaptiveAdmissions(1, 0, 0)).toBe(1);
+    expect(adaptiveAdmissions(10, 5, 5)).toBe(5);
+    expect(adaptiveAdmissions(10, 0, 5)).toBe(10);
   });
 
   it('a fixed rate is the estimate’s rate, whatever was measured', () => {
-    expect(estimateAdmitPerMinute({ fixed: 120, window: 10, meanSlotMs: 1_000, samples: 50, admittedRecently: 3, recentSpanMs: 10_000 })).toBe(120);
+    expect(estimateAdmitPerMinute({ fixed: 120, window: 10, meanSlotMs: 1_000, samples: 50, admittedRecently: 3, recentSpanMs: 10_000, assumedSlotMs: 1_000 })).toBe(120);
   });
 
   it('the adaptive rate is the admissions actually made over the last seconds, once there are 5 s of them: a sawing window averages out', () => {
-    expect(estimateAdmitPerMinute({ fixed: null, window: 20, meanSlotMs: 1_000, samples: 40, admittedRecently: 150, recentSpanMs: 10_000 })).toBe(900);
-    expect(estimateAdmitPerMinute({ fixed: null, window: 5, meanSlotMs: 2_000, samples: 12, admittedRecently: 50, recentSpanMs: 5_000 })).toBe(600);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 20, meanSlotMs: 1_000, samples: 40, admittedRecently: 150, recentSpanMs: 10_000, assumedSlotMs: 1_000 })).toBe(900);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 5, meanSlotMs: 2_000, samples: 12, admittedRecently: 50, recentSpanMs: 5_000, assumedSlotMs: 1_000 })).toBe(600);
   });
 
-  it('before that, Little’s law on the first bookings (window over the time a slot stays taken), and without either no rate (no estimate)', () => {
+  it('before that, Little’s law on the first bookings (window over the time a slot stays taken), and before any booking the slot time the window is sized for', () => {
     // 10 slots, each refilled every 2 s: 5 a second.
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 2_000, samples: 12, admittedRecently: 20, recentSpanMs: 3_000 })).toBe(300);
-    // Too few bookings measured, and too short a span: no rate.
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 1_000, samples: 2, admittedRecently: 10, recentSpanMs: 1_000 })).toBe(0);
-    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 0, recentSpanMs: 10_000 })).toBe(0);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 2_000, samples: 12, admittedRecently: 20, recentSpanMs: 3_000, assumedSlotMs: 1_000 })).toBe(300);
+    // Too few bookings measured, and too short a span: 10 slots of the assumed 1 s.
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: 1_000, samples: 2, admittedRecently: 10, recentSpanMs: 1_000, assumedSlotMs: 1_000 })).toBe(600);
+    expect(estimateAdmitPerMinute({ fixed: null, window: 10, meanSlotMs: null, samples: 0, admittedRecently: 0, recentSpanMs: 10_000, assumedSlotMs: 2_000 })).toBe(300);
+  });
+
+  it('assumes a slot takes the latency target rounded up to whole ticks', () => {
+    expect(assumedSlotMs({ min: 10, max: 200, targetLatencyMs: 800 }, 1_000)).toBe(1_000);
+    expect(assumedSlotMs({ min: 10, max: 200, targetLatencyMs: 1_200 }, 1_000)).toBe(2_000);
+    expect(assumedSlotMs({ min: 10, max: 200, targetLatencyMs: 800 }, 250)).toBe(1_000);
   });
 });
 

@@ -12,7 +12,7 @@ export interface QueueStanding {
   status: QueuePlaceStatus | 'not_joined';
   /** While waiting: 1 is the next to be admitted. */
   position: number | null;
-  /** While waiting: at the current rate; null when nothing is being admitted yet. Before the opening: until the draw. */
+  /** While waiting: at the current rate; null without one (rate 0). Before the opening: until the draw. */
   estimatedWaitSeconds: number | null;
   /** While waiting: the share of the people ahead at the opening who have been let in (0 to 1). */
   progress: number | null;
