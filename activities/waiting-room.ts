@@ -36,6 +36,9 @@ const RUSH_POLL_MS = 250;
 const RUSH_QUIET_MS = 1_000;
 const RUSH_OVER_JOINS = 2;
 
+/** How long a sale must have run before "nobody booked for 10 s" can mean its slots are held by idle buyers (nextAdmissionWindow). */
+const IDLE_SLOTS_AFTER_MS = 10_000;
+
 interface EventFacts {
   status: 'on_sale' | 'cancelled';
   starts_at: Date | string;
@@ -190,9 +193,10 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         // only from buyers admitted since the window last shrank: what came before (a stall behind
         // a join storm, a burst the window has since given up) says nothing of the window as it is.
         const judgedFrom = new Date(input.windowShrankAt ?? 0).toISOString();
-        const [measured] = await tx<{ in_flight: number; booked_since_tick: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
+        const [measured] = await tx<{ in_flight: number; booked_since_tick: number; booked_recently: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
           SELECT count(*) FILTER (WHERE status = 'admitted')::int AS in_flight,
                  count(*) FILTER (WHERE booked_at > now() - interval '1 millisecond' * ${Math.round(input.elapsedMs)})::int AS booked_since_tick,
+                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds')::int AS booked_recently,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms)
                    FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz) AS p99,
                  avg(ceil(extract(epoch FROM booked_at - admitted_at) * 1000 / ${settings.tickMs}) * ${settings.tickMs})
@@ -202,6 +206,7 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
                  min(expires_at) FILTER (WHERE status = 'admitted') AS next_expiry
           FROM waitroom.places WHERE event_id = ${input.eventId}`;
         const inFlight = measured?.in_flight ?? 0;
+        const sinceDrawMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : Number.POSITIVE_INFINITY;
         let carry = input.carry;
         let window = input.window;
         let windowShrankAt = input.windowShrankAt ?? null;
@@ -212,7 +217,9 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         } else {
           const before = window ?? settings.limits.min;
           const used = inFlight + (measured?.booked_since_tick ?? 0);
-          window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, limits: settings.limits });
+          // Bookings over the last 10 s say whether the slots are idle only once the sale is that old.
+          const bookedRecently = sinceDrawMs >= IDLE_SLOTS_AFTER_MS ? (measured?.booked_recently ?? 0) : undefined;
+          window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, ...(bookedRecently !== undefined ? { bookedRecently } : {}), limits: settings.limits });
           // A breach starts a new regime even at the minimum window, where it cannot shrink further.
           if (latencyBreached(measured?.p99 ?? null, settings.limits)) windowShrankAt = Date.now();
           due = adaptiveAdmissions(window, inFlight, queue.admitted_through);
@@ -220,7 +227,6 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         // Every seat held or sold: admitting more buyers now would only make them wait for holds to
         // end. And within a tick of the draw every buyer is still being told their place (thousands
         // of messages at once): the first admitted would book into that, so they come a tick later.
-        const sinceDrawMs = queue.opened_at ? Date.now() - new Date(queue.opened_at).getTime() : Number.POSITIVE_INFINITY;
         const justDrawn = sinceDrawMs < settings.tickMs;
         const admit = free > 0 && !justDrawn ? Math.min(due, queue.total - queue.admitted_through) : 0;
         const through = queue.admitted_through + admit;

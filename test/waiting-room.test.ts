@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOverview, queuePlace, type QueuePlace } from '../api/contract/index.js';
 import { Tokens } from '../api/auth.js';
+import { createWaitingRoomActivities } from '../activities/waiting-room.js';
 import { pollUntil } from '../lib/poll.js';
 import { waitingRoomWorkflowId } from '../lib/waiting-room.js';
 import type { WaitingRoomEnd } from '../workflows/waiting-room.js';
@@ -492,6 +494,25 @@ describe('settings', () => {
     expect(end).toEqual({ ended: 'closed' });
     const booked = await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, customer.token);
     expect(booked.status).toBe(201);
+  });
+});
+
+describe('the adaptive window', () => {
+  it('grows past admitted buyers who stopped booking (refused, or choosing): the line moves on before their admissions lapse', async () => {
+    // An on-sale 20 s old: 5 admitted 15 s ago, none of whom booked (the seats left did not fit
+    // their parties), 3 waiting behind them, and a window of 5.
+    const eventId = await queuedEvent({ opensInMs: 3_600_000 });
+    const admitted = Array.from({ length: 5 }, (_, k) => ({ event_id: eventId, account_id: randomUUID(), place: k + 1, draw_key: k, status: 'admitted' }));
+    const waiting = Array.from({ length: 3 }, (_, k) => ({ event_id: eventId, account_id: randomUUID(), place: k + 6, draw_key: k + 6, status: 'waiting' }));
+    const sql = stack.owner.sql;
+    await sql`INSERT INTO waitroom.places ${sql([...admitted, ...waiting], 'event_id', 'account_id', 'place', 'draw_key', 'status')}`;
+    await sql`UPDATE waitroom.places SET admitted_at = now() - interval '15 seconds', expires_at = now() + interval '5 minutes' WHERE event_id = ${eventId} AND status = 'admitted'`;
+    await sql`UPDATE waitroom.queues SET state = 'open', total = 8, admitted_through = 5, opened_at = now() - interval '20 seconds' WHERE event_id = ${eventId}`;
+    const { admissionTick } = createWaitingRoomActivities(sql, { admissionWindowSeconds: 300, limits: { min: 5, max: 100, targetLatencyMs: 700 }, tickMs: 200, drawGraceMs: 0 });
+
+    const tick = await admissionTick({ eventId, elapsedMs: 200, carry: 0, window: 5, windowShrankAt: null });
+    expect(tick).toMatchObject({ state: 'open', window: 6, admitted: 1 });
+    expect((await placesOf(eventId)).filter((place) => place.status === 'admitted').map((place) => place.place).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
 

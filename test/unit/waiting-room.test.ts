@@ -72,6 +72,15 @@ describe('the adaptive rule', () => {
     expect(nextAdmissionWindow({ window: 10, used: 0 + 10, p99LatencyMs: 500, limits })).toBe(15);
   });
 
+  it('grows by one when every slot is taken and nobody booked for a while: the slots are held by buyers who are not booking', () => {
+    // Seven admitted buyers refused (the last seat does not fit their party) hold a window of 5.
+    expect(nextAdmissionWindow({ window: 5, used: 7, p99LatencyMs: null, bookedRecently: 0, limits: { ...limits, min: 5 } })).toBe(6);
+    // Someone booked lately: the stack, not idle buyers, is what the window waits for.
+    expect(nextAdmissionWindow({ window: 5, used: 7, p99LatencyMs: null, bookedRecently: 2, limits: { ...limits, min: 5 } })).toBe(5);
+    // Slots free: the line is short, nothing to grow for.
+    expect(nextAdmissionWindow({ window: 5, used: 3, p99LatencyMs: null, bookedRecently: 0, limits: { ...limits, min: 5 } })).toBe(5);
+  });
+
   it('stays put without a latency sample, or when buyers leave the window unused', () => {
     expect(nextAdmissionWindow({ window: 40, used: 40, p99LatencyMs: null, limits })).toBe(40);
     expect(nextAdmissionWindow({ window: 40, used: 10, p99LatencyMs: 300, limits })).toBe(40);
