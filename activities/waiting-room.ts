@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import { announceQueue, endQueue, lockForDraw } from '../db/waitroom.js';
 import {
   adaptiveAdmissions,
+  assumedAdmitPerMinute,
   assumedSlotMs,
   estimateAdmitPerMinute,
   fixedRateAdmissions,
@@ -36,8 +37,11 @@ const RUSH_POLL_MS = 250;
 const RUSH_QUIET_MS = 1_000;
 const RUSH_OVER_JOINS = 2;
 
-/** How long a sale must have run before "nobody booked for 10 s" can mean its slots are held by idle buyers (nextAdmissionWindow). */
-const IDLE_SLOTS_AFTER_MS = 10_000;
+/**
+ * The recent past an admission tick measures: bookings for the latency and slot samples, for
+ * whether anybody books at all, and admissions for the rate buyers are told.
+ */
+const RECENT_MS = 10_000;
 
 interface EventFacts {
   status: 'on_sale' | 'cancelled';
@@ -60,6 +64,8 @@ function ended(event: EventFacts | undefined, now: number): boolean {
  */
 export function createWaitingRoomActivities(sql: postgres.Sql, settings: WaitingRoomSettings) {
   const slotBeforeBookings = assumedSlotMs(settings.limits, settings.tickMs);
+  const rateAtDraw = assumedAdmitPerMinute(settings.limits.min, slotBeforeBookings);
+  const recent = `${RECENT_MS} milliseconds`;
 
   /**
    * The opening's rush (docs/waiting-room.md, "The draw"): buyers who pressed join just before the
@@ -136,18 +142,9 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
           SELECT count(*)::int AS count FROM placed`;
         // Buyers are told a rate from the draw on, so that those admitted first had an estimate
         // too: a fixed rate, or the adaptive window's first size at the slot time it assumes.
-        const assumedRate = estimateAdmitPerMinute({
-          fixed: null,
-          window: settings.limits.min,
-          meanSlotMs: null,
-          samples: 0,
-          admittedRecently: 0,
-          recentSpanMs: 0,
-          assumedSlotMs: slotBeforeBookings,
-        });
         await tx`
           UPDATE waitroom.queues q SET state = 'open', total = ${drawn?.count ?? 0}, opened_at = now(), version = version + 1, updated_at = now(),
-            rate_per_minute = coalesce(e.queue_admit_per_minute, ${assumedRate})
+            rate_per_minute = coalesce(e.queue_admit_per_minute, ${rateAtDraw})
           FROM catalog.events e WHERE q.event_id = ${input.eventId} AND e.id = q.event_id`;
         await announceQueue(tx, input.eventId);
         return 'open';
@@ -196,13 +193,13 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         const [measured] = await tx<{ in_flight: number; booked_since_tick: number; booked_recently: number; p99: number | null; mean_slot_ms: number | null; samples: number; admitted_recently: number; next_expiry: Date | string | null }[]>`
           SELECT count(*) FILTER (WHERE status = 'admitted')::int AS in_flight,
                  count(*) FILTER (WHERE booked_at > now() - interval '1 millisecond' * ${Math.round(input.elapsedMs)})::int AS booked_since_tick,
-                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds')::int AS booked_recently,
+                 count(*) FILTER (WHERE booked_at > now() - ${recent}::interval)::int AS booked_recently,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY booking_ms)
-                   FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz) AS p99,
+                   FILTER (WHERE booked_at > now() - ${recent}::interval AND admitted_at > ${judgedFrom}::timestamptz) AS p99,
                  avg(ceil(extract(epoch FROM booked_at - admitted_at) * 1000 / ${settings.tickMs}) * ${settings.tickMs})
-                   FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz)::float8 AS mean_slot_ms,
-                 count(*) FILTER (WHERE booked_at > now() - interval '10 seconds' AND admitted_at > ${judgedFrom}::timestamptz)::int AS samples,
-                 count(*) FILTER (WHERE admitted_at > now() - interval '10 seconds')::int AS admitted_recently,
+                   FILTER (WHERE booked_at > now() - ${recent}::interval AND admitted_at > ${judgedFrom}::timestamptz)::float8 AS mean_slot_ms,
+                 count(*) FILTER (WHERE booked_at > now() - ${recent}::interval AND admitted_at > ${judgedFrom}::timestamptz)::int AS samples,
+                 count(*) FILTER (WHERE admitted_at > now() - ${recent}::interval)::int AS admitted_recently,
                  min(expires_at) FILTER (WHERE status = 'admitted') AS next_expiry
           FROM waitroom.places WHERE event_id = ${input.eventId}`;
         const inFlight = measured?.in_flight ?? 0;
@@ -210,6 +207,8 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         let carry = input.carry;
         let window = input.window;
         let windowShrankAt = input.windowShrankAt ?? null;
+        // Little's law needs bookings of the window as it is: none, in the tick that shrank it.
+        let shrankNow = false;
         let due: number;
         if (event.queue_admit_per_minute !== null) {
           ({ admit: due, carry } = fixedRateAdmissions({ admitPerMinute: event.queue_admit_per_minute, elapsedMs: input.elapsedMs, carry }));
@@ -217,11 +216,12 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
         } else {
           const before = window ?? settings.limits.min;
           const used = inFlight + (measured?.booked_since_tick ?? 0);
-          // Bookings over the last 10 s say whether the slots are idle only once the sale is that old.
-          const bookedRecently = sinceDrawMs >= IDLE_SLOTS_AFTER_MS ? (measured?.booked_recently ?? 0) : undefined;
-          window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, ...(bookedRecently !== undefined ? { bookedRecently } : {}), limits: settings.limits });
+          // Recent bookings say whether the slots are idle only once the sale is that old.
+          const bookedRecently = sinceDrawMs >= RECENT_MS ? (measured?.booked_recently ?? 0) : null;
+          window = nextAdmissionWindow({ window: before, used, p99LatencyMs: measured?.p99 ?? null, bookedRecently, limits: settings.limits });
           // A breach starts a new regime even at the minimum window, where it cannot shrink further.
-          if (latencyBreached(measured?.p99 ?? null, settings.limits)) windowShrankAt = Date.now();
+          shrankNow = latencyBreached(measured?.p99 ?? null, settings.limits);
+          if (shrankNow) windowShrankAt = Date.now();
           due = adaptiveAdmissions(window, inFlight, queue.admitted_through);
         }
         // Every seat held or sold: admitting more buyers now would only make them wait for holds to
@@ -236,15 +236,13 @@ export function createWaitingRoomActivities(sql: postgres.Sql, settings: Waiting
             SET status = 'admitted', admitted_at = now(), expires_at = now() + make_interval(secs => ${settings.admissionWindowSeconds})
             WHERE event_id = ${input.eventId} AND status = 'waiting' AND place > ${queue.admitted_through} AND place <= ${through}`;
         }
-        // Little's law needs bookings of the window as it is: none, in the tick that shrank it.
-        const shrankNow = windowShrankAt !== (input.windowShrankAt ?? null);
         const rate = estimateAdmitPerMinute({
           fixed: event.queue_admit_per_minute,
           window: window ?? 0,
           meanSlotMs: shrankNow ? null : (measured?.mean_slot_ms ?? null),
           samples: shrankNow ? 0 : (measured?.samples ?? 0),
           admittedRecently: (measured?.admitted_recently ?? 0) + admit,
-          recentSpanMs: Math.min(10_000, sinceDrawMs),
+          recentSpanMs: Math.min(RECENT_MS, sinceDrawMs),
           assumedSlotMs: slotBeforeBookings,
         });
         const changed = admit > 0 || lapsed.count > 0 || Math.abs(rate - queue.rate_per_minute) >= Math.max(1, queue.rate_per_minute * 0.05);

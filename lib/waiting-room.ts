@@ -89,13 +89,14 @@ export interface AdmissionWindowLimits {
  *   a step past it took a tick of 14 to 0.99 s), so the rate settles within a few ticks and then
  *   stays put instead of sawing up and down (buyers' estimates assume it stays put); a window too
  *   small to grow by a fraction still grows by one when bookings take at most two thirds of the target;
- * - every slot taken and no admitted buyer booked over the last 10 s (`bookedRecently` 0): the
+ * - every slot taken and no admitted buyer booked over the last 10 s (`bookedRecently` 0; null
+ *   while the sale is younger than that, when it says nothing): the
  *   slots are held by buyers who are not booking — refused because the seats left do not fit
  *   their party, or still choosing — so it grows by one a tick, and the line moves on instead of
  *   waiting for their admissions to lapse (measured: a 50-buyer sale stalled with one seat left);
  * - otherwise (no samples, or slots left unused: the line, not the window, limits the rate): unchanged.
  */
-export function nextAdmissionWindow(input: { window: number; used: number; p99LatencyMs: number | null; bookedRecently?: number; limits: AdmissionWindowLimits }): number {
+export function nextAdmissionWindow(input: { window: number; used: number; p99LatencyMs: number | null; bookedRecently?: number | null; limits: AdmissionWindowLimits }): number {
   const { window, used, p99LatencyMs, limits } = input;
   const clamp = (value: number): number => Math.min(limits.max, Math.max(limits.min, value));
   if (latencyBreached(p99LatencyMs, limits)) return clamp(Math.floor(window * 0.75));
@@ -159,6 +160,9 @@ export const assumedSlotMs = (limits: AdmissionWindowLimits, tickMs: number): nu
 /** Bookings a Little's-law estimate needs before it is trusted over the recent admissions' count. */
 export const MIN_RATE_SAMPLES = 3;
 
+/** Little's law with the assumed slot time: the rate told before any booking was measured (and at the draw). */
+export const assumedAdmitPerMinute = (window: number, slotMs: number): number => (window * 60_000) / slotMs;
+
 /** How long the queue must have admitted before its own admissions are the rate (estimateAdmitPerMinute). */
 export const MIN_RATE_SPAN_MS = 5_000;
 
@@ -177,7 +181,7 @@ export function estimateAdmitPerMinute(input: RateEstimateInput): number {
   if (input.fixed !== null) return input.fixed;
   if (input.recentSpanMs >= MIN_RATE_SPAN_MS && input.admittedRecently > 0) return (input.admittedRecently * 60_000) / input.recentSpanMs;
   if (input.meanSlotMs !== null && input.meanSlotMs > 0 && input.samples >= MIN_RATE_SAMPLES) return (input.window * 60_000) / input.meanSlotMs;
-  return (input.window * 60_000) / input.assumedSlotMs;
+  return assumedAdmitPerMinute(input.window, input.assumedSlotMs);
 }
 
 /** The on-sale workflow's input; `carry`/`window`/`lastTickAt` are what continue-as-new carries over. */
