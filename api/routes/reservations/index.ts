@@ -14,14 +14,15 @@ import { findEvent } from '../events.js';
 import { admissionGate } from '../queue/gate.js';
 import { bookingRules } from './booking-rules.js';
 import { failFast } from './fail-fast.js';
+import { seatClaims } from './seat-claims.js';
 import { throwIfFailed } from './failures.js';
 import { presentRow, presentSnapshot, type ReservationRow } from './presenters.js';
 import { recordOfRow, reservationQueries } from './queries.js';
 import { createReservationBody, createReservationHeaders, idParams, listQuery, payBody } from './schemas.js';
 
-export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens }: AppDeps, { limits, events }: RequestGuards) {
+export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens, logger }: AppDeps, { limits, events }: RequestGuards) {
   const queries = reservationQueries(db, stores);
-  const refusals = failFast(db, queries);
+  const refusals = failFast(db, queries, seatClaims(stores.booking.$client, config.SEAT_CLAIM_TTL_MS, logger));
   const rules = bookingRules(stores, config);
   const admissions = admissionGate(db.$client, tokens.admission);
 
@@ -125,45 +126,54 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
         // Best available is refused at once only when the read model shows fewer than n seats free.
         if (seating.type === 'reserved' && !bestAvailable) await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
-        // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
-        if (protocol === 'saga') await rules.refuseOverCap({ customerId: user.id, eventId: event.id, reservationId, quantity }, async () => keyed && (await queries.byId(reservationId)) !== undefined);
-        const respondAsync = /respond-async/i.test(headers.prefer ?? '');
-        const outcome = await workflows.start(
-          {
-            reservationId,
-            eventId: event.id,
-            eventName: event.name,
-            customerId: user.id,
-            seating: seating.type,
-            seatIds,
-            quantity,
-            capacity: event.capacity,
-            ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
-            ...(bestAvailable ? { bestAvailable: true } : {}),
-            amountCents: event.priceCents * quantity,
-            currency: event.currency,
-            // The workflow (and so Temporal's history) sees a vault reference, never the token.
-            ...(body.paymentToken ? { paymentToken: await paymentVault.deposit(reservationId, body.paymentToken) } : {}),
-            holdTtlMs: config.HOLD_TTL_MS,
-            startsAt: event.startsAt.toISOString(),
-            requestHash: hash,
-          },
-          respondAsync ? 0 : config.RESERVATION_WAIT_MS,
-          protocol,
-          keyed,
-        );
-        ctx.set('Location', `/api/reservations/${reservationId}`);
-        if (outcome.kind === 'pending') {
+        // Named seats are claimed until this request has its answer: a concurrent request for them is refused at once.
+        const claim = seating.type === 'reserved' && !bestAvailable ? await refusals.claimSeats({ eventId: event.id, reservationId, keyed, seatIds }) : undefined;
+        let stillRunning = false;
+        try {
+          // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
+          if (protocol === 'saga') await rules.refuseOverCap({ customerId: user.id, eventId: event.id, reservationId, quantity }, async () => keyed && (await queries.byId(reservationId)) !== undefined);
+          const respondAsync = /respond-async/i.test(headers.prefer ?? '');
+          const outcome = await workflows.start(
+            {
+              reservationId,
+              eventId: event.id,
+              eventName: event.name,
+              customerId: user.id,
+              seating: seating.type,
+              seatIds,
+              quantity,
+              capacity: event.capacity,
+              ...(seating.type === 'reserved' ? { rows: seating.rows, seatsPerRow: seating.seatsPerRow } : {}),
+              ...(bestAvailable ? { bestAvailable: true } : {}),
+              amountCents: event.priceCents * quantity,
+              currency: event.currency,
+              // The workflow (and so Temporal's history) sees a vault reference, never the token.
+              ...(body.paymentToken ? { paymentToken: await paymentVault.deposit(reservationId, body.paymentToken) } : {}),
+              holdTtlMs: config.HOLD_TTL_MS,
+              startsAt: event.startsAt.toISOString(),
+              requestHash: hash,
+            },
+            respondAsync ? 0 : config.RESERVATION_WAIT_MS,
+            protocol,
+            keyed,
+          );
+          ctx.set('Location', `/api/reservations/${reservationId}`);
+          if (outcome.kind === 'pending') {
+            stillRunning = true;
+            if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
+            ctx.status = 202;
+            ctx.body = { id: outcome.reservationId, status: 'pending', workflowId: outcome.workflowId };
+            return;
+          }
+          if (outcome.snapshot.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
+          throwIfFailed(outcome.snapshot, config);
           if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
-          ctx.status = 202;
-          ctx.body = { id: outcome.reservationId, status: 'pending', workflowId: outcome.workflowId };
-          return;
+          ctx.status = 201;
+          ctx.body = presentSnapshot(outcome.snapshot);
+        } finally {
+          // A 202's workflow keeps its claim: the claim ends with its reservation, or at its expiry.
+          if (!stillRunning) await claim?.release();
         }
-        if (outcome.snapshot.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request');
-        throwIfFailed(outcome.snapshot, config);
-        if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
-        ctx.status = 201;
-        ctx.body = presentSnapshot(outcome.snapshot);
       },
     }),
     route({
