@@ -32,15 +32,15 @@ async function newEvent(seating?: Parameters<Stack['http']['event']>[1]): Promis
   return id;
 }
 
-/** Claims on the event's seats, as `seat→reservation`. */
-const claimsOf = async (eventId: string) =>
-  (await stack.stores.booking.sql<{ seat_id: string; reservation_id: string }[]>`SELECT seat_id, reservation_id FROM claims.seat_claims WHERE event_id = ${eventId} ORDER BY seat_id`).map((row) => `${row.seat_id}→${row.reservation_id}`);
+/** The event's seats in flight, as `seat→reservation`. */
+const inFlightOf = async (eventId: string) =>
+  (await stack.stores.booking.sql<{ seat_id: string; reservation_id: string }[]>`SELECT seat_id, reservation_id FROM inflight.seat_requests WHERE event_id = ${eventId} ORDER BY seat_id`).map((row) => `${row.seat_id}→${row.reservation_id}`);
 
 /** Another API process's request for the seats, still waiting for its answer (or dead, when `expired`). */
-async function claimElsewhere(eventId: string, seatIds: string[], options: { expired?: boolean; reservationId?: string } = {}): Promise<string> {
+async function inFlightElsewhere(eventId: string, seatIds: string[], options: { expired?: boolean; reservationId?: string } = {}): Promise<string> {
   const reservationId = options.reservationId ?? randomUUID();
   const expiresAt = new Date(Date.now() + (options.expired ? -1_000 : 60_000)).toISOString();
-  for (const seatId of seatIds) await stack.stores.booking.sql`INSERT INTO claims.seat_claims (event_id, seat_id, reservation_id, expires_at) VALUES (${eventId}, ${seatId}, ${reservationId}, ${expiresAt})`;
+  for (const seatId of seatIds) await stack.stores.booking.sql`INSERT INTO inflight.seat_requests (event_id, seat_id, reservation_id, expires_at) VALUES (${eventId}, ${seatId}, ${reservationId}, ${expiresAt})`;
   return reservationId;
 }
 
@@ -124,17 +124,17 @@ describe('the seat-lock stays the authority', () => {
   });
 });
 
-describe('a seat another request is trying right now (api/routes/reservations/seat-claims.ts)', () => {
-  it('is refused at once with 409 and its seats; no workflow starts and no claim is left behind', async () => {
+describe('a seat another request is trying right now (api/routes/reservations/seats-in-flight.ts)', () => {
+  it('is refused at once with 409 and its seats; no workflow starts and nothing is left in flight', async () => {
     const eventId = await newEvent();
-    const other = await claimElsewhere(eventId, ['A-1']);
-    const before = await claimsOf(eventId);
+    const other = await inFlightElsewhere(eventId, ['A-1']);
+    const before = await inFlightOf(eventId);
     const refused = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['A-1', 'A-2'], paymentToken: 'tok_visa' }, loser.token);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: 'seats_unavailable', details: { seats: ['A-1'] } });
     expect(refused.body.details).not.toHaveProperty('reservation');
     expect(await reservationRows(loser.id, eventId)).toBe(0);
-    expect(await claimsOf(eventId)).toEqual(before);
+    expect(await inFlightOf(eventId)).toEqual(before);
     expect(before).toEqual([`A-1→${other}`]);
   });
 
@@ -146,14 +146,14 @@ describe('a seat another request is trying right now (api/routes/reservations/se
     for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body).toMatchObject({ error: 'seats_unavailable' });
     const rows = await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(rows.map((row) => row.status)).toEqual(['confirmed']);
-    expect(await claimsOf(eventId)).toEqual([]);
+    expect(await inFlightOf(eventId)).toEqual([]);
   });
 
   it('ends with its request: seats whose payment was declined can be booked by the next customer at once', async () => {
     const eventId = await newEvent();
     const declined = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_declined' }, loser.token);
     expect(declined.status).toBe(402);
-    expect(await claimsOf(eventId)).toEqual([]);
+    expect(await inFlightOf(eventId)).toEqual([]);
     expect((await stack.http.post('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_visa' }, winner.token)).status).toBe(201);
   });
 
@@ -161,35 +161,35 @@ describe('a seat another request is trying right now (api/routes/reservations/se
     const eventId = await newEvent();
     const accepted = await stack.http.post<{ id: string }>('/api/reservations', { eventId, seats: ['C-3'], paymentToken: 'tok_declined' }, loser.token, { Prefer: 'respond-async' });
     expect(accepted.status).toBe(202);
-    expect(await claimsOf(eventId)).toEqual([`C-3→${accepted.body.id}`]);
+    expect(await inFlightOf(eventId)).toEqual([`C-3→${accepted.body.id}`]);
     await expect.poll(async () => (await stack.http.get<{ status: string }>(`/api/reservations/${accepted.body.id}`, loser.token)).body.status, { timeout: 15_000 }).toBe('failed');
-    // Its claim is still there (it lasts 30 s by default), and no longer counts.
-    expect(await claimsOf(eventId)).toEqual([`C-3→${accepted.body.id}`]);
+    // Its entry is still there (it lasts 30 s by default), and no longer counts.
+    expect(await inFlightOf(eventId)).toEqual([`C-3→${accepted.body.id}`]);
     const booked = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['C-3'], paymentToken: 'tok_visa' }, winner.token);
     expect(booked.status).toBe(201);
-    expect(await claimsOf(eventId)).toEqual([]);
+    expect(await inFlightOf(eventId)).toEqual([]);
   });
 
   it('past its expiry, refuses nothing (an API process that died mid-request)', async () => {
     const eventId = await newEvent();
-    await claimElsewhere(eventId, ['A-4'], { expired: true });
+    await inFlightElsewhere(eventId, ['A-4'], { expired: true });
     expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-4', 'A-5'], paymentToken: 'tok_visa' }, winner.token)).status).toBe(201);
-    expect(await claimsOf(eventId)).toEqual([]);
+    expect(await inFlightOf(eventId)).toEqual([]);
   });
 
   it('does not stop the same Idempotency-Key from getting its reservation back', async () => {
     const eventId = await newEvent();
-    const headers = { 'idempotency-key': `claims-${eventId}` };
+    const headers = { 'idempotency-key': `in-flight-${eventId}` };
     const first = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['B-5'], paymentToken: 'tok_visa' }, winner.token, headers);
     expect(first.status).toBe(201);
-    // Another request (a loser of the race, still waiting for its refusal) claims the seat now.
-    await claimElsewhere(eventId, ['B-5']);
+    // Another request (a loser of the race, still waiting for its refusal) enters the seat now.
+    await inFlightElsewhere(eventId, ['B-5']);
     try {
       const again = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['B-5'], paymentToken: 'tok_visa' }, winner.token, headers);
       expect(again.status).toBe(201);
       expect(again.body).toMatchObject({ id: first.body.id, status: 'confirmed' });
     } finally {
-      await stack.stores.booking.sql`DELETE FROM claims.seat_claims WHERE event_id = ${eventId}`;
+      await stack.stores.booking.sql`DELETE FROM inflight.seat_requests WHERE event_id = ${eventId}`;
     }
   });
 });

@@ -15,9 +15,9 @@ let organizer: { token: string };
 let customer: { token: string; id: string };
 
 beforeAll(async () => {
-  // Seat claims off: overlapping bookings must be in flight together, racing at the seat-lock while
-  // Postgres restarts; a claim would refuse the later ones at the API (test/fail-fast.test.ts).
-  stack = await startPrivateStack(55440, { projectionSweepMs: 60_000, env: { LIVE_RESYNC_CHECK_MS: '600000', SEAT_CLAIM_TTL_MS: '0' } });
+  // Seats in flight off: overlapping bookings must run together, racing at the seat-lock while
+  // Postgres restarts; otherwise the API would refuse the later ones at once (test/fail-fast.test.ts).
+  stack = await startPrivateStack(55440, { projectionSweepMs: 60_000, env: { LIVE_RESYNC_CHECK_MS: '600000', SEATS_IN_FLIGHT_TTL_MS: '0' } });
   organizer = await stack.http.user('organizer');
   customer = await stack.http.user('customer');
 });

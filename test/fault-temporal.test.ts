@@ -26,9 +26,9 @@ let worker: { stop(): Promise<void> } | undefined;
 beforeAll(async () => {
   temporal = await startPrivateTemporal({ cli: inject('temporalCli'), port: TEMPORAL_PORT });
   // Charges take 1.5 s, so sagas are in the middle of their payment when the server dies.
-  // Seat claims off: two workflows must race for A-3 through the outage, and a claim would refuse
-  // the second at the API (claims are test/fail-fast.test.ts's).
-  stack = await startStack({ env: { TEMPORAL_ADDRESS: temporal.address, RESERVATION_WAIT_MS: String(WAIT_MS), SEAT_CLAIM_TTL_MS: '0' }, gateway: createSimulatedGateway({ failureRate: 0, latencyMs: 1500 }), withoutWorker: true });
+  // Seats in flight off: two workflows must race for A-3 through the outage, and the API would
+  // otherwise refuse the second at once (that is test/fail-fast.test.ts's).
+  stack = await startStack({ env: { TEMPORAL_ADDRESS: temporal.address, RESERVATION_WAIT_MS: String(WAIT_MS), SEATS_IN_FLIGHT_TTL_MS: '0' }, gateway: createSimulatedGateway({ failureRate: 0, latencyMs: 1500 }), withoutWorker: true });
   worker = await stack.startWorker();
 });
 afterAll(async () => {

@@ -8,4 +8,4 @@ export * from './coordinator.js';
 export * from './notify.js';
 export * from './ratelimit.js';
 export * from './waitroom.js';
-export * from './claims.js';
+export * from './inflight.js';

@@ -4,7 +4,7 @@ import { eventAvailability } from '../../../db/schema/readmodel.js';
 import { Failure, failures } from '../../../lib/failures.js';
 import { DomainError } from '../../errors.js';
 import type { ReservationQueries } from './queries.js';
-import type { SeatClaims } from './seat-claims.js';
+import type { InFlight, SeatsInFlight } from './seats-in-flight.js';
 
 /**
  * A lost race for a seat should cost a read, not a workflow: seats another reservation already has
@@ -12,29 +12,23 @@ import type { SeatClaims } from './seat-claims.js';
  * shows the moment it commits; the read model would show it only after the projection) are refused
  * here, before anything starts. The workflow's seat-lock stays the authority: a seat shown free is
  * always tried, so a refusal can only come from a seat released a moment after the read, never a
- * double sale. Named seats another request is trying right now (its claim, ./seat-claims.ts) are
- * refused too: the race is lost before the winner's workflow has even run.
+ * double sale. Named seats another request is trying right now (./seats-in-flight.ts) are refused
+ * too: the race is lost before the winner's workflow has even run.
  */
-export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' | 'seatsTakenByOthers'>, claims: SeatClaims) {
+export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' | 'seatsTakenByOthers'>, inFlight: SeatsInFlight) {
   /** A repeated Idempotency-Key must get its reservation's own answer, whatever the seats show now. */
   const alreadyStarted = async (reservationId: string): Promise<boolean> => (await queries.byId(reservationId)) !== undefined;
 
   return {
-    async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<void> {
-      const seats = await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId);
-      if (seats.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return;
-      throw new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
-    },
-
     /**
-     * Claims the named seats for this request, or refuses them (409) when another request's claim
-     * holds any. The caller releases the claim once it has its answer.
+     * Refuses (409, with the seats) named seats another reservation has pending, held or sold, or
+     * another request is trying right now; otherwise enters them as this request's, until it leaves
+     * with its answer. With SEATS_IN_FLIGHT_TTL_MS=0, only the booking store is read.
      */
-    async claimSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<{ release(): Promise<void> } | undefined> {
-      if (!claims.enabled) return undefined;
-      const result = await claims.claim(input);
-      if (result.claimed) return { release: () => claims.release(input.reservationId) };
-      if (input.keyed && (await alreadyStarted(input.reservationId))) return undefined;
+    async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<InFlight | undefined> {
+      const result = inFlight.enabled ? await inFlight.enter(input) : { entered: false as const, seats: await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId) };
+      if (result.entered) return { leave: () => inFlight.leave(input.reservationId) };
+      if (result.seats.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return undefined;
       throw new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${result.seats.join(', ')}`, { seats: result.seats });
     },
 

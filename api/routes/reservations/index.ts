@@ -14,7 +14,7 @@ import { findEvent } from '../events.js';
 import { admissionGate } from '../queue/gate.js';
 import { bookingRules } from './booking-rules.js';
 import { failFast } from './fail-fast.js';
-import { seatClaims } from './seat-claims.js';
+import { seatsInFlight, type InFlight } from './seats-in-flight.js';
 import { throwIfFailed } from './failures.js';
 import { presentRow, presentSnapshot, type ReservationRow } from './presenters.js';
 import { recordOfRow, reservationQueries } from './queries.js';
@@ -22,7 +22,7 @@ import { createReservationBody, createReservationHeaders, idParams, listQuery, p
 
 export function reservationRoutes({ db, stores, workflows, config, paymentVault, tokens, logger }: AppDeps, { limits, events }: RequestGuards) {
   const queries = reservationQueries(db, stores);
-  const refusals = failFast(db, queries, seatClaims(stores.booking.$client, config.SEAT_CLAIM_TTL_MS, logger));
+  const refusals = failFast(db, queries, seatsInFlight(stores.booking.$client, config.SEATS_IN_FLIGHT_TTL_MS, logger));
   const rules = bookingRules(stores, config);
   const admissions = admissionGate(db.$client, tokens.admission);
 
@@ -123,11 +123,11 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
         const hash = requestHash(body);
         const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
         const keyed = headers['idempotency-key'] !== undefined;
+        // Named seats are this request's until it has its answer: a concurrent request for them is refused at once.
         // Best available is refused at once only when the read model shows fewer than n seats free.
-        if (seating.type === 'reserved' && !bestAvailable) await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
+        let inFlight: InFlight | undefined;
+        if (seating.type === 'reserved' && !bestAvailable) inFlight = await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
-        // Named seats are claimed until this request has its answer: a concurrent request for them is refused at once.
-        const claim = seating.type === 'reserved' && !bestAvailable ? await refusals.claimSeats({ eventId: event.id, reservationId, keyed, seatIds }) : undefined;
         let stillRunning = false;
         try {
           // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
@@ -171,8 +171,8 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
           ctx.status = 201;
           ctx.body = presentSnapshot(outcome.snapshot);
         } finally {
-          // A 202's workflow keeps its claim: the claim ends with its reservation, or at its expiry.
-          if (!stillRunning) await claim?.release();
+          // A 202's seats stay in flight: the entry ends with its reservation, or at its expiry.
+          if (!stillRunning) await inFlight?.leave();
         }
       },
     }),
