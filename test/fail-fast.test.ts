@@ -40,7 +40,11 @@ const inFlightOf = async (eventId: string) =>
 async function inFlightElsewhere(eventId: string, seatIds: string[], options: { expired?: boolean; reservationId?: string } = {}): Promise<string> {
   const reservationId = options.reservationId ?? randomUUID();
   const expiresAt = new Date(Date.now() + (options.expired ? -1_000 : 60_000)).toISOString();
-  for (const seatId of seatIds) await stack.stores.booking.sql`INSERT INTO inflight.seat_requests (event_id, seat_id, reservation_id, expires_at) VALUES (${eventId}, ${seatId}, ${reservationId}, ${expiresAt})`;
+  for (const seatId of seatIds) {
+    await stack.stores.booking.sql`
+      INSERT INTO inflight.seat_requests (event_id, seat_id, reservation_id, expires_at) VALUES (${eventId}, ${seatId}, ${reservationId}, ${expiresAt})
+      ON CONFLICT (event_id, seat_id) DO UPDATE SET reservation_id = excluded.reservation_id, expires_at = excluded.expires_at`;
+  }
   return reservationId;
 }
 
@@ -144,12 +148,13 @@ describe('a seat another request is trying right now (api/routes/reservations/se
     const answers = await Promise.all(customers.map((customer) => stack.http.post<Reservation | ReservationError>('/api/reservations', { eventId, seats: ['B-1', 'B-2'], paymentToken: 'tok_visa' }, customer.token)));
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body).toMatchObject({ error: 'seats_unavailable' });
-    const rows = await stack.stores.booking.sql<{ status: string }[]>`SELECT status FROM booking.reservations WHERE event_id = ${eventId}`;
+    const rows = await stack.stores.booking.sql<{ id: string; status: string }[]>`SELECT id, status FROM booking.reservations WHERE event_id = ${eventId}`;
     expect(rows.map((row) => row.status)).toEqual(['confirmed']);
-    expect(await inFlightOf(eventId)).toEqual([]);
+    // The winner's entries stay (its reservation refuses the seats anyway); every loser left.
+    expect(await inFlightOf(eventId)).toEqual([`B-1→${rows[0]?.id}`, `B-2→${rows[0]?.id}`]);
   });
 
-  it('ends with its request: seats whose payment was declined can be booked by the next customer at once', async () => {
+  it('ends when its request fails: seats whose payment was declined can be booked by the next customer at once', async () => {
     const eventId = await newEvent();
     const declined = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_declined' }, loser.token);
     expect(declined.status).toBe(402);
@@ -167,14 +172,15 @@ describe('a seat another request is trying right now (api/routes/reservations/se
     expect(await inFlightOf(eventId)).toEqual([`C-3→${accepted.body.id}`]);
     const booked = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['C-3'], paymentToken: 'tok_visa' }, winner.token);
     expect(booked.status).toBe(201);
-    expect(await inFlightOf(eventId)).toEqual([]);
+    expect(await inFlightOf(eventId)).toEqual([`C-3→${booked.body.id}`]);
   });
 
   it('past its expiry, refuses nothing (an API process that died mid-request)', async () => {
     const eventId = await newEvent();
     await inFlightElsewhere(eventId, ['A-4'], { expired: true });
-    expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-4', 'A-5'], paymentToken: 'tok_visa' }, winner.token)).status).toBe(201);
-    expect(await inFlightOf(eventId)).toEqual([]);
+    const booked = await stack.http.post<Reservation>('/api/reservations', { eventId, seats: ['A-4', 'A-5'], paymentToken: 'tok_visa' }, winner.token);
+    expect(booked.status).toBe(201);
+    expect(await inFlightOf(eventId)).toEqual([`A-4→${booked.body.id}`, `A-5→${booked.body.id}`]);
   });
 
   it('does not stop the same Idempotency-Key from getting its reservation back', async () => {

@@ -123,12 +123,11 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
         const hash = requestHash(body);
         const reservationId = reservationIdFor(user.id, headers['idempotency-key']);
         const keyed = headers['idempotency-key'] !== undefined;
-        // Named seats are this request's until it has its answer: a concurrent request for them is refused at once.
+        // Named seats are entered as this request's (seats-in-flight.ts): a concurrent request for them is refused at once.
         // Best available is refused at once only when the read model shows fewer than n seats free.
         let inFlight: InFlight | undefined;
         if (seating.type === 'reserved' && !bestAvailable) inFlight = await refusals.refuseTakenSeats({ eventId: event.id, reservationId, keyed, seatIds });
         else await refusals.refuseSoldOut({ eventId: event.id, reservationId, keyed, capacity: event.capacity, quantity });
-        let stillRunning = false;
         try {
           // A repeated Idempotency-Key gets its reservation's own answer, which the cap may not replace.
           if (protocol === 'saga') await rules.refuseOverCap({ customerId: user.id, eventId: event.id, reservationId, quantity }, async () => keyed && (await queries.byId(reservationId)) !== undefined);
@@ -159,7 +158,6 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
           );
           ctx.set('Location', `/api/reservations/${reservationId}`);
           if (outcome.kind === 'pending') {
-            stillRunning = true;
             if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
             ctx.status = 202;
             ctx.body = { id: outcome.reservationId, status: 'pending', workflowId: outcome.workflowId };
@@ -170,9 +168,11 @@ export function reservationRoutes({ db, stores, workflows, config, paymentVault,
           if (queued) await admissions.booked(event.id, user.id, performance.now() - started);
           ctx.status = 201;
           ctx.body = presentSnapshot(outcome.snapshot);
-        } finally {
-          // A 202's seats stay in flight: the entry ends with its reservation, or at its expiry.
-          if (!stillRunning) await inFlight?.leave();
+        } catch (error) {
+          // Refused or failed: the seats are free for the next request at once. An answered
+          // booking's entry stays (one statement fewer): it ends with its reservation, or at its expiry.
+          await inFlight?.leave();
+          throw error;
         }
       },
     }),

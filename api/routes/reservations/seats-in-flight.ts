@@ -4,7 +4,7 @@ import type { Logger } from '../../../lib/logger.js';
 
 export type EntryResult = { entered: true } | { entered: false; seats: string[] };
 
-/** A request's seats in flight, until it leaves with its answer. */
+/** A request's seats in flight; a request that fails leaves at once. */
 export interface InFlight {
   leave(): Promise<void>;
 }
@@ -17,11 +17,14 @@ export interface InFlight {
  * once and a loser is refused in one statement.
  *
  * An entry never decides who gets a seat: the seat-lock does, as before. It only decides whether a
- * workflow is worth starting, and stops counting as soon as that is answered: when its request has
- * its answer (it leaves), when its reservation has ended (failed, released, expired, cancelled: read
- * from the booking store, so a 202'd booking's entry ends with its workflow), or at its expiry (an
- * API process that died mid-request). So the worst an entry can do is refuse a seat for a moment
- * after it became free again, never sell one twice.
+ * workflow is worth starting, and stops counting as soon as that is answered: when its request is
+ * refused or fails (it leaves), when its reservation has ended (failed, released, expired,
+ * cancelled: read from the booking store, so a 202'd booking's entry ends with its workflow), or at
+ * its expiry (an API process that died mid-request). A booking that got its seats does not leave:
+ * its reservation refuses them from then on anyway, and a DELETE per booking was measurable
+ * (docs/performance.md); its row is overwritten when the seat is next asked for, so the table holds
+ * at most one row a seat. So the worst an entry can do is refuse a seat for a moment after it
+ * became free again, never sell one twice.
  */
 export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) {
   const open = [...openStatuses];
@@ -71,7 +74,7 @@ export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) 
       return { entered: false, seats: seatIds.filter((id) => !entered.has(id)) };
     },
 
-    /** The request has its answer: its seats are the booking store's business again. Never fails the request. */
+    /** The request was refused or failed: its seats are free for the next request. Never fails the request. */
     async leave(reservationId: string): Promise<void> {
       try {
         await sql`DELETE FROM inflight.seat_requests WHERE reservation_id = ${reservationId}`;
