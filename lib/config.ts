@@ -92,12 +92,14 @@ const envSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('boxoffice'),
   /**
    * The worker's Temporal options (worker/create-worker.ts); unset: the SDK's defaults (a cache
-   * sized from the heap, 40 workflow-task slots, 10 workflow-task pollers). Measured in
+   * sized from the heap, 40 workflow-task slots, 10 workflow-task pollers, 1 workflow thread). Measured in
    * docs/performance.md ("Lever: worker options") before any default was chosen.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).optional(),
   WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(1).optional(),
+  /** Threads running workflow code (the SDK's `workflowThreadPoolSize`; 1 with `reuseV8Context`). */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).optional(),
   /** HS256 signing key: 32 bytes at least (HS256's own key size); the built-in one only in development and tests. */
   JWT_SECRET: z
     .string()

@@ -24,10 +24,11 @@ export async function createReservationWorker(
 }
 
 /** The configured worker options; an unset one keeps the SDK's default. */
-function workerTuning(cfg: Config): Partial<WorkerOptions> {
+export function workerTuning(cfg: Config): Partial<WorkerOptions> {
   return {
     ...(cfg.WORKER_MAX_CACHED_WORKFLOWS === undefined ? {} : { maxCachedWorkflows: cfg.WORKER_MAX_CACHED_WORKFLOWS }),
     ...(cfg.WORKER_WORKFLOW_TASK_SLOTS === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: cfg.WORKER_WORKFLOW_TASK_SLOTS }),
     ...(cfg.WORKER_WORKFLOW_TASK_POLLERS === undefined ? {} : { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: cfg.WORKER_WORKFLOW_TASK_POLLERS } }),
+    ...(cfg.WORKER_WORKFLOW_THREADS === undefined ? {} : { workflowThreadPoolSize: cfg.WORKER_WORKFLOW_THREADS }),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtInJwtSecret, ConfigError, databaseKey, distinctStoreOwnerUrls, jwtSigningSecret, loadConfig, serviceDatabaseUrl, statementTimeoutsMs, storeOwnerUrl } from '../../lib/config.js';
+import { workerTuning } from '../../worker/create-worker.js';
 
 describe('configuration', () => {
   it('has defaults that work on a development machine', () => {
@@ -118,5 +119,14 @@ describe('configuration', () => {
     expect(databaseKey('postgres://a@db:5433/shop')).not.toBe(databaseKey('postgres://a@db:5432/shop'));
     const cfg = loadConfig({ DATABASE_URL: 'postgres://owner@db:5432/shop', PAYMENTS_DATABASE_URL: 'postgres://boxoffice_payments@db:5432/shop' });
     expect(distinctStoreOwnerUrls(cfg)).toEqual(['postgres://owner@db:5432/shop']);
+  });
+});
+
+describe('the worker options (worker/create-worker.ts)', () => {
+  it('keeps every SDK default while unset, and passes each one set', () => {
+    expect(workerTuning(loadConfig({}))).toEqual({});
+    const tuned = workerTuning(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '50', WORKER_WORKFLOW_TASK_SLOTS: '10', WORKER_WORKFLOW_TASK_POLLERS: '2', WORKER_WORKFLOW_THREADS: '2' }));
+    expect(tuned).toEqual({ maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 }, workflowThreadPoolSize: 2 });
+    expect(() => loadConfig({ WORKER_WORKFLOW_THREADS: '0' })).toThrow(ConfigError);
   });
 });
