@@ -154,6 +154,18 @@ describe('a seat another request is trying right now (api/routes/reservations/se
     expect(await inFlightOf(eventId)).toEqual([`B-1→${rows[0]?.id}`, `B-2→${rows[0]?.id}`]);
   });
 
+  it('overlapping requests at once (a ring of pairs) never deadlock: each is booked or refused, no seat twice', async () => {
+    const eventId = await newEvent();
+    const customers = await Promise.all(Array.from({ length: 5 }, () => stack.http.user('customer')));
+    // A-1+A-2, A-2+A-3, ... A-5+A-1: every request overlaps two others, in both orders.
+    const pairs = customers.map((_, i) => [`A-${i + 1}`, `A-${((i + 1) % 5) + 1}`]);
+    const answers = await Promise.all(customers.map((customer, i) => stack.http.post<Reservation | ReservationError>('/api/reservations', { eventId, seats: pairs[i], paymentToken: 'tok_visa' }, customer.token)));
+    expect(answers.every((answer) => answer.status === 201 || answer.status === 409), JSON.stringify(answers.map((a) => [a.status, a.body]))).toBe(true);
+    expect(answers.filter((answer) => answer.status === 201).length).toBeGreaterThanOrEqual(1);
+    const sold = (await stack.stores.booking.sql<{ seat_ids: string[] }[]>`SELECT seat_ids FROM booking.reservations WHERE event_id = ${eventId} AND status = 'confirmed'`).flatMap((row) => row.seat_ids);
+    expect(new Set(sold).size).toBe(sold.length);
+  });
+
   it('ends when its request fails: seats whose payment was declined can be booked by the next customer at once', async () => {
     const eventId = await newEvent();
     const declined = await stack.http.post<ReservationError>('/api/reservations', { eventId, seats: ['C-1'], paymentToken: 'tok_declined' }, loser.token);
