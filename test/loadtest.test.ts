@@ -236,11 +236,13 @@ describe('the load script against the real stack', () => {
     const expectedSold = new Map([[eventId, 8]]);
     const late = await stack.http.user('customer');
     // A late request that reaches the seat-lock leaves a failed reservation behind. The API's
-    // fail-fast check reads the booking store's reservations, so the sale's reservation is made to
-    // not list A-1 for the moment of the request (the seat itself stays sold, which the seat-lock reads).
+    // fail-fast check reads the booking store's reservations and the seats in flight, so the sale's
+    // reservation is made to not list A-1 for the moment of the request, and its entry in flight is
+    // dropped (the seat itself stays sold, which the seat-lock reads).
     const [owning] = await stack.stores.booking.sql<{ id: string }[]>`
       UPDATE booking.reservations SET seat_ids = array_remove(seat_ids, 'A-1') WHERE event_id = ${eventId} AND 'A-1' = ANY(seat_ids) AND status = 'confirmed' RETURNING id`;
     expect(owning).toBeTruthy();
+    await stack.stores.booking.sql`DELETE FROM inflight.seat_requests WHERE event_id = ${eventId} AND seat_id = 'A-1'`;
     try {
       expect((await stack.http.post('/api/reservations', { eventId, seats: ['A-1'], paymentToken: 'tok_visa' }, late.token)).status).toBe(409);
     } finally {
