@@ -153,9 +153,9 @@ const envSchema = z.object({
   BEST_AVAILABLE_CLAIM: z.enum(['skip-locked', 'event-lock']).default('skip-locked'),
   /**
    * The longest a booking request's named seats stay in flight (api/routes/reservations/seats-in-flight.ts):
-   * a concurrent request for them is refused at once meanwhile. An entry normally ends with its
-   * request's answer, or with its reservation; this bounds one whose API process died. 0: off
-   * (every request for seats the booking store shows free starts a workflow).
+   * a concurrent request for them is refused at once meanwhile. An entry ends with its request's
+   * answer if refused or failed, else with its reservation; this bounds one whose API process died.
+   * 0: off (every request for seats the booking store shows free starts a workflow).
    */
   SEATS_IN_FLIGHT_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long POST /api/reservations waits for the saga before answering 202 pending. */

@@ -22,8 +22,8 @@ export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' 
   return {
     /**
      * Refuses (409, with the seats) named seats another reservation has pending, held or sold, or
-     * another request is trying right now; otherwise enters them as this request's, until it leaves
-     * with its answer. With SEATS_IN_FLIGHT_TTL_MS=0, only the booking store is read.
+     * another request is trying right now; otherwise enters them as this request's (the caller
+     * leaves if it is then refused or fails). With SEATS_IN_FLIGHT_TTL_MS=0, only the booking store is read.
      */
     async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<InFlight | undefined> {
       const result = inFlight.enabled ? await inFlight.enter(input) : { entered: false as const, seats: await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId) };
