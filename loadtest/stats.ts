@@ -59,6 +59,12 @@ export interface BookingSummary {
   latency: LatencyStats;
   confirmedLatency: LatencyStats;
   failedLatency: LatencyStats;
+  /**
+   * Lost races (409 `seats_unavailable` or `sold_out`) split by who said no: the API before any
+   * workflow (the answer names no reservation), or a workflow's seat-lock (it names the failed one).
+   */
+  refusedWithoutWorkflow: LatencyStats;
+  refusedByWorkflow: LatencyStats;
 }
 
 export interface OperationSummary {
@@ -82,6 +88,7 @@ export function summarizeBookings(records: readonly RequestRecord[]): BookingSum
   const bookings = records.filter((record) => record.kind === 'reserve');
   const confirmed = bookings.filter((record) => record.outcome === 'confirmed');
   const failed = bookings.filter((record) => record.outcome !== 'confirmed');
+  const lostRaces = failed.filter((record) => record.status === 409 && (record.errorCode === 'seats_unavailable' || record.errorCode === 'sold_out'));
   const first = minOf(bookings.map((record) => record.start));
   const last = maxOf(bookings.map((record) => record.end));
   const elapsedSeconds = bookings.length > 0 ? Math.max(last - first, 1) / 1000 : 0;
@@ -104,6 +111,8 @@ export function summarizeBookings(records: readonly RequestRecord[]): BookingSum
     latency: latencyStats(bookings.map((record) => record.latencyMs)),
     confirmedLatency: latencyStats(confirmed.map((record) => record.latencyMs)),
     failedLatency: latencyStats(failed.map((record) => record.latencyMs)),
+    refusedWithoutWorkflow: latencyStats(lostRaces.filter((record) => record.reservationId === undefined).map((record) => record.latencyMs)),
+    refusedByWorkflow: latencyStats(lostRaces.filter((record) => record.reservationId !== undefined).map((record) => record.latencyMs)),
   };
 }
 

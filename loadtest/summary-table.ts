@@ -83,6 +83,10 @@ export function formatSummary(result: LoadResult): string {
   lines.push(latencyRow('all bookings', b.latency));
   lines.push(latencyRow('confirmed', b.confirmedLatency));
   lines.push(latencyRow('not confirmed', b.failedLatency));
+  if (b.refusedWithoutWorkflow.count + b.refusedByWorkflow.count > 0) {
+    lines.push(latencyRow('lost at API', b.refusedWithoutWorkflow));
+    lines.push(latencyRow('lost in saga', b.refusedByWorkflow));
+  }
   lines.push(`Outcomes        confirmed ${b.confirmed} | ${counts(b.failedByReason)}`);
   lines.push(`HTTP status     ${counts(b.byStatus)}`);
   lines.push(`Retries         ${b.retries} retried call(s) over ${b.retriedBookings} booking(s); ${b.unresolved} booking(s) unresolved after settling`);
