@@ -58,6 +58,7 @@ ${row(['', 'count', 'mean', 'std dev', 'p50', 'p90', 'p99', 'max'], true)}
 ${latencyRow('all bookings', b.latency)}
 ${latencyRow('confirmed', b.confirmedLatency)}
 ${latencyRow('not confirmed', b.failedLatency)}
+${b.refusedWithoutWorkflow.count + b.refusedByWorkflow.count ? `${latencyRow('lost at API', b.refusedWithoutWorkflow)}\n${latencyRow('lost in saga', b.refusedByWorkflow)}` : ''}
 ${result.cancels.count ? latencyRow('cancel', result.cancels.latency) : ''}
 </table>
 <h2>Outcomes</h2>
