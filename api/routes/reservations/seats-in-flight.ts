@@ -28,6 +28,8 @@ export interface InFlight {
  */
 export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) {
   const open = [...openStatuses];
+  /** The entry `q`'s reservation has ended (failed, released, expired, cancelled): the entry no longer counts. */
+  const reservationEnded = sql`EXISTS (SELECT 1 FROM booking.reservations r WHERE r.id = q.reservation_id AND r.status <> ALL(${open}::booking.reservation_status[]))`;
 
   return {
     enabled: ttlMs > 0,
@@ -51,8 +53,7 @@ export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) 
           UNION
           SELECT q.seat_id FROM inflight.seat_requests q
           WHERE q.event_id = ${input.eventId} AND q.seat_id = ANY(${seatIds}::text[]) AND q.reservation_id <> ${input.reservationId}
-            AND q.expires_at > now()
-            AND NOT EXISTS (SELECT 1 FROM booking.reservations r WHERE r.id = q.reservation_id AND r.status <> ALL(${open}::booking.reservation_status[]))
+            AND q.expires_at > now() AND NOT ${reservationEnded}
         ), entered AS (
           INSERT INTO inflight.seat_requests AS q (event_id, seat_id, reservation_id, expires_at)
           SELECT ${input.eventId}, seat_id, ${input.reservationId}, now() + ${ttlMs} * interval '1 millisecond'
@@ -60,8 +61,7 @@ export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) 
           WHERE NOT EXISTS (SELECT 1 FROM others)
           ORDER BY n
           ON CONFLICT (event_id, seat_id) DO UPDATE SET reservation_id = excluded.reservation_id, expires_at = excluded.expires_at
-          WHERE q.reservation_id = excluded.reservation_id OR q.expires_at <= now()
-            OR EXISTS (SELECT 1 FROM booking.reservations r WHERE r.id = q.reservation_id AND r.status <> ALL(${open}::booking.reservation_status[]))
+          WHERE q.reservation_id = excluded.reservation_id OR q.expires_at <= now() OR ${reservationEnded}
           RETURNING q.seat_id
         )
         SELECT coalesce((SELECT array_agg(seat_id) FROM entered), '{}') AS entered, coalesce((SELECT array_agg(seat_id) FROM others), '{}') AS others`;
