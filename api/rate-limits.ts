@@ -1,13 +1,14 @@
-import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes, type IRateLimiterOptions } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type IRateLimiterOptions } from 'rate-limiter-flexible';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Database } from '../db/client.js';
 import { rateLimitCounters } from '../db/schema/ratelimit.js';
 import { RateLimited } from './errors.js';
+import { PreparedCounterStore } from './rate-limit-store.js';
 
 /**
  * The API's rate limits (rate-limiter-flexible, counters in `ratelimit.counters` in the shared
- * database, so every API process counts against the same numbers).
+ * database, so every API process counts against the same numbers; rate-limit-store.ts).
  *
  * Failed logins lock an account (and, with a higher threshold, an address) out for a while; each
  * further lock-out within a day doubles the wait, up to a maximum: a bot guessing passwords gets
@@ -69,7 +70,7 @@ export function createRateLimits(db: Database, cfg: Config, logger: Logger): Rat
   }
 
   const limiter = (keyPrefix: LimitName, points: number, duration: number) =>
-    new RateLimiterDrizzle({
+    new PreparedCounterStore({
       storeClient: db,
       schema: rateLimitCounters,
       keyPrefix,
@@ -89,7 +90,7 @@ export function createRateLimits(db: Database, cfg: Config, logger: Logger): Rat
   const reservations = limiter('reservation', cfg.RESERVATION_ATTEMPTS_PER_CUSTOMER, cfg.RESERVATION_ATTEMPT_WINDOW_SECONDS);
 
   /** consume(), with "no points left" as a result instead of a rejection; store errors still throw. */
-  async function take(of: RateLimiterDrizzle, key: string): Promise<{ allowed: boolean; res: RateLimiterRes }> {
+  async function take(of: PreparedCounterStore, key: string): Promise<{ allowed: boolean; res: RateLimiterRes }> {
     try {
       return { allowed: true, res: await of.consume(key) };
     } catch (rejection) {
@@ -98,13 +99,13 @@ export function createRateLimits(db: Database, cfg: Config, logger: Logger): Rat
     }
   }
 
-  async function lockedFor(of: RateLimiterDrizzle, key: string): Promise<number | undefined> {
+  async function lockedFor(of: PreparedCounterStore, key: string): Promise<number | undefined> {
     const res = await of.get(key);
     return res && res.consumedPoints > of.points ? res.msBeforeNext : undefined;
   }
 
   /** The limit is reached: lock the key out for a time that doubles with each lock-out of the day. */
-  async function lockOut(of: RateLimiterDrizzle, kind: 'account' | 'address', key: string): Promise<void> {
+  async function lockOut(of: PreparedCounterStore, kind: 'account' | 'address', key: string): Promise<void> {
     const { consumedPoints: count } = await lockouts.consume(`${kind}:${key}`);
     const seconds = Math.min(cfg.LOGIN_LOCKOUT_MAX_SECONDS, cfg.LOGIN_LOCKOUT_SECONDS * 2 ** Math.min(count - 1, 30));
     await of.block(key, seconds);

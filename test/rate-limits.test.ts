@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callFrom, freshEmail, freshForwardedAddress, freshLoopbackAddress, PASSWORD, type AddressedAnswer } from './support/addressed-http.js';
+import { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
+import { PreparedCounterStore } from '../api/rate-limit-store.js';
+import { rateLimitCounters } from '../db/schema/ratelimit.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
@@ -150,6 +153,49 @@ describe('reservation attempts', () => {
     expect((await attempt(other.token)).status).toBe(404);
     const [counter] = await proxied.owner.sql<{ points: number }[]>`SELECT points FROM ratelimit.counters WHERE key = ${`reservation:${customer.id}`}`;
     expect(counter?.points).toBe(4);
+  });
+});
+
+describe('the counter store', () => {
+  /** What a caller learns from one call; the wait in whole seconds, as Retry-After says it (the two stores read the clock apart). */
+  const seen = (res: RateLimiterRes | null) => res && { consumed: res.consumedPoints, remaining: res.remainingPoints, first: res.isFirstInDuration, seconds: Math.ceil(res.msBeforeNext / 1000) };
+  const outcome = async (call: Promise<RateLimiterRes | null>) => {
+    try {
+      return { allowed: seen(await call) };
+    } catch (refused) {
+      if (refused instanceof RateLimiterRes) return { refused: seen(refused) };
+      throw refused;
+    }
+  };
+
+  it('counts, refuses, blocks, expires and forgets as rate-limiter-flexible’s own Drizzle store does, on the same table', async () => {
+    const options = (keyPrefix: string) => ({ storeClient: proxied.owner.db, schema: rateLimitCounters, keyPrefix, points: 3, duration: 1, clearExpiredByTimeout: false });
+    const run = randomUUID();
+    const library = new RateLimiterDrizzle(options(`library-${run}`));
+    const ours = new PreparedCounterStore(options(`ours-${run}`));
+    const script = async (limiter: RateLimiterDrizzle) => {
+      const steps: unknown[] = [];
+      for (let n = 0; n < 5; n++) steps.push(await outcome(limiter.consume('k')));
+      steps.push(await outcome(limiter.get('k')), await outcome(limiter.get('never-counted')));
+      // Past the 1 s window the count starts again.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      steps.push(await outcome(limiter.get('k')), await outcome(limiter.consume('k')), await outcome(limiter.consume('k', 2)));
+      // A block overwrites the counter; a delete forgets it.
+      steps.push(await outcome(limiter.block('k', 30)), await outcome(limiter.consume('k')), await limiter.delete('k'), await outcome(limiter.consume('k')));
+      return steps;
+    };
+    const [expected, actual] = await Promise.all([script(library), script(ours)]);
+    expect(actual).toEqual(expected);
+    // The sequence went through the store each time: a refusal after three, a fresh window, a block.
+    expect(expected[3]).toEqual({ refused: { consumed: 4, remaining: 0, first: false, seconds: 1 } });
+    expect(expected[7]).toEqual({ allowed: null });
+    expect(expected[8]).toEqual({ allowed: { consumed: 1, remaining: 2, first: true, seconds: 1 } });
+    expect(expected[11]).toEqual({ refused: { consumed: 5, remaining: 0, first: false, seconds: 30 } });
+    const rows = await proxied.owner.sql<{ key: string; points: number }[]>`SELECT key, points FROM ratelimit.counters WHERE key LIKE ${`%-${run}:k`} ORDER BY key`;
+    expect(rows).toEqual([
+      { key: `library-${run}:k`, points: 1 },
+      { key: `ours-${run}:k`, points: 1 },
+    ]);
   });
 });
 

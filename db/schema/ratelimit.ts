@@ -1,9 +1,10 @@
 import { index, integer, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * The API's rate-limit counters (rate-limiter-flexible's Drizzle store), in the shared database so
- * that every API process counts against the same numbers. Rows are throw-away: a counter lives
- * until `expire`; the library deletes rows expired over an hour ago every five minutes.
+ * The API's rate-limit counters (rate-limiter-flexible's Drizzle store, as api/rate-limit-store.ts
+ * sends it), in the shared database so that every API process counts against the same numbers.
+ * Rows are throw-away: a counter lives until `expire`; the library deletes rows expired over an
+ * hour ago every five minutes.
  */
 export const ratelimit = pgSchema('ratelimit');
 
