@@ -89,17 +89,19 @@ describe('the account behind a token', () => {
 });
 
 describe('what the checks cost', () => {
+  const verbOf = (statement: string) => statement.trim().split(/\s+/)[0]?.toLowerCase();
   it('in SQL statements on the rate-limit counters: a login 3 (4 when wrong), a booking attempt 1', async () => {
     const user = await cached.http.user('customer');
     const countersTouched = async (call: () => Promise<unknown>) => {
       statements.length = 0;
       await call();
-      return statements.filter((statement) => /"ratelimit"\."counters"/.test(statement));
+      // Quoted as drizzle writes it (the library's clean-up, delete), or not (rate-limit-store.ts).
+      return statements.filter((statement) => /"?ratelimit"?\."?counters"?/.test(statement));
     };
     const right = await countersTouched(() => cached.http.post('/api/auth/login', { email: user.email, password: 'correct horse battery' }));
-    expect(right.map((statement) => statement.split(' ')[0]?.toLowerCase())).toEqual(['select', 'select', 'delete']);
+    expect(right.map(verbOf)).toEqual(['select', 'select', 'delete']);
     const wrong = await countersTouched(() => cached.http.post('/api/auth/login', { email: user.email, password: 'not the password' }));
-    expect(wrong.map((statement) => statement.split(' ')[0]?.toLowerCase())).toEqual(['select', 'select', 'insert', 'insert']);
+    expect(wrong.map(verbOf)).toEqual(['select', 'select', 'insert', 'insert']);
     const booking = await countersTouched(() => cached.http.post('/api/reservations', { eventId: '00000000-0000-4000-9000-0000000000ff', quantity: 1 }, user.token));
     expect(booking).toHaveLength(1);
   });
