@@ -21,16 +21,16 @@ const claims = z.object({ sub: z.uuid(), evt: z.uuid(), plc: z.int().positive(),
  * place's row, so every API process signs the very same token for the same admission.
  */
 export class AdmissionTokens {
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: Promise<CryptoKey>) {}
 
-  issue(admission: AdmissionClaims): Promise<string> {
+  async issue(admission: AdmissionClaims): Promise<string> {
     return new SignJWT({ evt: admission.eventId, plc: admission.place })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(admission.accountId)
       .setIssuer('boxoffice')
       .setAudience(ADMISSION_AUDIENCE)
       .setExpirationTime(Math.floor(admission.expiresAt.getTime() / 1000))
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /**
@@ -42,7 +42,7 @@ export class AdmissionTokens {
     if (!token) throw new DomainError(Failure.AdmissionRequired);
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { issuer: 'boxoffice', audience: ADMISSION_AUDIENCE, algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, await this.key, { issuer: 'boxoffice', audience: ADMISSION_AUDIENCE, algorithms: ['HS256'] }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new DomainError(Failure.AdmissionExpired);
       throw new DomainError(Failure.AdmissionRequired, 'The Admission-Token is not a valid admission: join the queue and use the token it gives you');

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ADMISSION_AUDIENCE, AdmissionTokens } from '../../api/admission-tokens.js';
-import { Tokens } from '../../api/auth.js';
+import { hmacKey, Tokens } from '../../api/auth.js';
 import { DomainError } from '../../api/errors.js';
 import { adaptiveAdmissions, assumedSlotMs, estimateAdmitPerMinute, estimatedWaitSeconds, fixedRateAdmissions, nextAdmissionWindow, positionOf } from '../../lib/waiting-room.js';
 
@@ -151,7 +151,7 @@ describe('admission tokens', () => {
     expect(await codeOf(tokens.admission.verify(token, { accountId: eventId, eventId }))).toBe('403 admission_required');
     expect(await codeOf(tokens.admission.verify(token, { accountId, eventId: accountId }))).toBe('403 admission_required');
     expect(await codeOf(tokens.admission.verify(undefined, { accountId, eventId }))).toBe('403 admission_required');
-    expect(await codeOf(new AdmissionTokens(new TextEncoder().encode('another-secret-of-at-least-32-bytes!!')).verify(token, { accountId, eventId }))).toBe('403 admission_required');
+    expect(await codeOf(new AdmissionTokens(hmacKey('another-secret-of-at-least-32-bytes!!')).verify(token, { accountId, eventId }))).toBe('403 admission_required');
     const bearer = await tokens.issue({ id: accountId, email: 'a@example.test', name: 'A', role: 'customer' });
     expect(await codeOf(tokens.admission.verify(bearer, { accountId, eventId }))).toBe('403 admission_required');
     const unsigned = await new SignJWT({ evt: eventId, plc: 1 }).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('boxoffice').setAudience(ADMISSION_AUDIENCE).setExpirationTime('1m').sign(new TextEncoder().encode('x'.repeat(32)));
