@@ -1,11 +1,12 @@
 import { inArray } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/client.js';
 import { users } from '../db/schema/identity.js';
 import type { AuthUser } from './auth.js';
 import { isPostgresUnavailable } from './dependency-errors.js';
 import { Unauthorized } from './errors.js';
 
-/** Beyond this many accounts the oldest looks are forgotten: the cache stays small on a busy process. */
+/** Beyond this many accounts the least recently used are forgotten: the cache stays small on a busy process. */
 const MAX_REMEMBERED = 10_000;
 
 /**
@@ -20,7 +21,7 @@ const MAX_REMEMBERED = 10_000;
  * promotion take effect at once.
  */
 export class AccountCheck {
-  private readonly remembered = new Map<string, { at: number; account: AuthUser | undefined }>();
+  private readonly remembered = new LRUCache<string, { at: number; account: AuthUser | undefined }>({ max: MAX_REMEMBERED });
 
   constructor(
     private readonly db: Database,
@@ -62,11 +63,6 @@ export class AccountCheck {
   }
 
   private remember(id: string, at: number, account: AuthUser | undefined): void {
-    this.remembered.delete(id);
     this.remembered.set(id, { at, account });
-    if (this.remembered.size > MAX_REMEMBERED) {
-      const oldest = this.remembered.keys().next().value;
-      if (oldest !== undefined) this.remembered.delete(oldest);
-    }
   }
 }

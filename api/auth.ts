@@ -1,5 +1,6 @@
 import { hash, verify, type Options as Argon2Options } from '@node-rs/argon2';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { userRoles, type UserRole } from '../db/schema/identity.js';
@@ -78,8 +79,21 @@ export function hmacKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
+const EXPIRED = 'The token has expired: log in again';
+/** Tokens verified by this process and not yet expired, by their exact text. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
 export class Tokens {
   private readonly key: Promise<CryptoKey>;
+  /**
+   * A token seen before is not verified again: its signature, issuer and algorithm are facts of its
+   * text, so only its expiry can change, and that is checked on every use. The HMAC runs as a
+   * WebCrypto job on libuv's thread pool, and under load the hop there and back cost more than
+   * anything else a refused booking did (docs/performance.md, "JWT verification"). A token that
+   * fails verification is never remembered. Who the account is now is still read per request
+   * (api/accounts.ts).
+   */
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: MAX_VERIFIED_TOKENS });
   /** Admission tokens of the waiting room: the same key, another audience (api/admission-tokens.ts). */
   readonly admission: AdmissionTokens;
   constructor(
@@ -106,13 +120,23 @@ export class Tokens {
 
   /** The token's user as it was when the token was issued, and when the token stops being valid. */
   async verifyClaims(token: string): Promise<VerifiedToken> {
+    const known = this.verified.get(token);
+    if (known) {
+      // jose's rule: expired once the clock reaches `exp`.
+      if (Date.now() < known.expiresAtMs) return known;
+      this.verified.delete(token);
+      throw new Unauthorized(EXPIRED);
+    }
     try {
       const { payload } = await jwtVerify(token, await this.key, { issuer: 'boxoffice', algorithms: ['HS256'] });
       const parsed = claims.parse(payload);
-      return { user: { id: parsed.sub, email: parsed.email, name: parsed.name, role: parsed.role }, expiresAtMs: parsed.exp * 1000 };
+      // Frozen: every later request with this token gets the very same object.
+      const verified = Object.freeze({ user: Object.freeze({ id: parsed.sub, email: parsed.email, name: parsed.name, role: parsed.role }), expiresAtMs: parsed.exp * 1000 });
+      this.verified.set(token, verified);
+      return verified;
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
-      throw new Unauthorized(expired ? 'The token has expired: log in again' : 'The bearer token is not valid');
+      throw new Unauthorized(expired ? EXPIRED : 'The bearer token is not valid');
     }
   }
 }
