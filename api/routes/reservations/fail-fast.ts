@@ -15,6 +15,8 @@ import type { InFlight, SeatsInFlight } from './seats-in-flight.js';
  * double sale. Named seats another request is trying right now (./seats-in-flight.ts) are refused
  * too: the race is lost before the winner's workflow has even run.
  */
+const seatsUnavailable = (seats: readonly string[]) => new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
+
 export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' | 'seatsTakenByOthers'>, inFlight: SeatsInFlight) {
   /** A repeated Idempotency-Key must get its reservation's own answer, whatever the seats show now. */
   const alreadyStarted = async (reservationId: string): Promise<boolean> => (await queries.byId(reservationId)) !== undefined;
@@ -26,10 +28,16 @@ export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' 
      * leaves if it is then refused or fails). With SEATS_IN_FLIGHT_TTL_MS=0, only the booking store is read.
      */
     async refuseTakenSeats(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: string[] }): Promise<InFlight | undefined> {
-      const result = inFlight.enabled ? await inFlight.enter(input) : { entered: false as const, seats: await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId) };
-      if (result.entered) return { leave: () => inFlight.leave(input.reservationId) };
-      if (result.seats.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return undefined;
-      throw new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${result.seats.join(', ')}`, { seats: result.seats });
+      if (inFlight.enabled) {
+        // One statement answers all three: taken seats, the entry, and whether a keyed request's reservation exists.
+        const result = await inFlight.enter(input);
+        if (result.entered) return { leave: () => inFlight.leave(input.reservationId) };
+        if (result.seats.length === 0 || result.started) return undefined;
+        throw seatsUnavailable(result.seats);
+      }
+      const seats = await queries.seatsTakenByOthers(input.eventId, input.seatIds, input.reservationId);
+      if (seats.length === 0 || (input.keyed && (await alreadyStarted(input.reservationId)))) return undefined;
+      throw seatsUnavailable(seats);
     },
 
     /** General admission, and best available on reserved seating: fewer than n seats or units free. */

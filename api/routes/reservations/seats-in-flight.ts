@@ -2,7 +2,8 @@ import type postgres from 'postgres';
 import { openStatuses } from '../../../lib/reservations.js';
 import type { Logger } from '../../../lib/logger.js';
 
-export type EntryResult = { entered: true } | { entered: false; seats: string[] };
+/** Refused: `seats` are the ones taken; `started` says the caller's own reservation already has a booking row (asked only for a keyed request). */
+export type EntryResult = { entered: true } | { entered: false; seats: string[]; started: boolean };
 
 /** A request's seats in flight; a request that fails leaves at once. */
 export interface InFlight {
@@ -40,12 +41,12 @@ export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) 
      * statement, whoever wins: each statement a request sends costs the API more CPU than anything
      * else it does for a refusal (docs/performance.md).
      */
-    async enter(input: { eventId: string; reservationId: string; seatIds: readonly string[] }): Promise<EntryResult> {
+    async enter(input: { eventId: string; reservationId: string; keyed: boolean; seatIds: readonly string[] }): Promise<EntryResult> {
       const seatIds = [...new Set(input.seatIds)].sort();
       // Another request's entry counts while unexpired and its reservation has not ended; the
       // caller's own (an Idempotency-Key's repeat) is renewed. Seats go in in one order, so that two
       // requests for overlapping seats wait for each other instead of deadlocking.
-      const [row] = await sql<{ entered: string[]; others: string[] }[]>`
+      const [row] = await sql<{ entered: string[]; others: string[]; started: boolean }[]>`
         WITH others AS (
           SELECT taken.seat_id FROM booking.reservations r, unnest(r.seat_ids) AS taken(seat_id)
           WHERE r.event_id = ${input.eventId} AND r.status = ANY(${open}::booking.reservation_status[]) AND r.seat_ids && ${seatIds}::text[]
@@ -64,14 +65,16 @@ export function seatsInFlight(sql: postgres.Sql, ttlMs: number, logger: Logger) 
           WHERE q.reservation_id = excluded.reservation_id OR q.expires_at <= now() OR ${reservationEnded}
           RETURNING q.seat_id
         )
-        SELECT coalesce((SELECT array_agg(seat_id) FROM entered), '{}') AS entered, coalesce((SELECT array_agg(seat_id) FROM others), '{}') AS others`;
+        SELECT coalesce((SELECT array_agg(seat_id) FROM entered), '{}') AS entered, coalesce((SELECT array_agg(seat_id) FROM others), '{}') AS others,
+          ${input.keyed}::boolean AND EXISTS (SELECT 1 FROM booking.reservations WHERE id = ${input.reservationId}) AS started`;
       const others = row?.others ?? [];
-      if (others.length > 0) return { entered: false, seats: others.sort() };
+      const started = row?.started ?? false;
+      if (others.length > 0) return { entered: false, seats: others.sort(), started };
       const entered = new Set(row?.entered ?? []);
       if (entered.size === seatIds.length) return { entered: true };
       // A concurrent request entered some of them between this statement's snapshot and its insert.
       await this.leave(input.reservationId);
-      return { entered: false, seats: seatIds.filter((id) => !entered.has(id)) };
+      return { entered: false, seats: seatIds.filter((id) => !entered.has(id)), started };
     },
 
     /** The request was refused or failed: its seats are free for the next request. Never fails the request. */
