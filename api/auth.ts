@@ -73,7 +73,7 @@ export interface VerifiedToken {
 /**
  * The HS256 key, imported into WebCrypto once. Given the secret's bytes, jose imports them again on
  * every sign and verify; given the key, it goes straight to the HMAC: ~40% less CPU a verification,
- * which every authenticated request pays (docs/performance.md, "JWT verification").
+ * which every authenticated request pays (docs/performance.md, "What a refusal costs").
  */
 export function hmacKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
@@ -89,7 +89,7 @@ export class Tokens {
    * A token seen before is not verified again: its signature, issuer and algorithm are facts of its
    * text, so only its expiry can change, and that is checked on every use. The HMAC runs as a
    * WebCrypto job on libuv's thread pool, and under load the hop there and back cost more than
-   * anything else a refused booking did (docs/performance.md, "JWT verification"). A token that
+   * anything else a refused booking did (docs/performance.md, "What a refusal costs"). A token that
    * fails verification is never remembered. Who the account is now is still read per request
    * (api/accounts.ts).
    */

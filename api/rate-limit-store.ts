@@ -20,7 +20,7 @@ type DrizzleStoreOptions = ConstructorParameters<typeof RateLimiterDrizzle>[0];
  * delete) with the two statements every request pays, counting an attempt and reading a counter,
  * sent as prepared postgres.js statements. The library builds them with drizzle's query builder and
  * sends them unprepared on every call: under hot contention that was a third of the API's and
- * Postgres's CPU for a refused booking (docs/performance.md, "The rate-limit counter"). Same rows,
+ * Postgres's CPU for a refused booking (docs/performance.md, "What a refusal costs"). Same rows,
  * same arithmetic as the library's `_upsert` and `_get`, which these replace: the library's custom
  * store contract (its stores are subclasses overriding these methods).
  */
