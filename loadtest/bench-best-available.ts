@@ -12,20 +12,13 @@
  * machine is shared: compare A and B of one run, not figures across runs. See docs/performance.md.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Reservation } from '../api/contract/index.js';
-import { connectStoresAsOwner, storeSqls } from '../db/client.js';
+import { storeSqls } from '../db/client.js';
 import { checkInvariants } from '../db/invariants.js';
-import { dropScratchDatabase } from '../db/migrate.js';
 import { countStranded, roomOf } from '../lib/best-available.js';
-import { loadConfig } from '../lib/config.js';
 import { parseSeatId, seatId } from '../lib/seating.js';
-import { prepareDatabases } from '../scripts/prepare-databases.js';
-import { findTemporalCli, isTemporalUp, startDevServer } from '../scripts/temporal-cli.js';
-import { startBenchStack } from './ceiling/stack.js';
-import { benchScaffold } from './bench-scaffold.js';
-import { ApiClient } from './http-client.js';
+import { benchScaffold, fixed, median, startOwnStack } from './bench-scaffold.js';
 import { resolveOptions } from './options.js';
 import { createEvent, organizerAccount, provisionCustomers } from './setup.js';
 
@@ -41,13 +34,7 @@ const sizes = Array.from({ length: BUYERS }, (_, i) => 2 + (i % 2));
 const WATCHDOG_MS = 15 * 60_000;
 
 const log = (line: string) => console.error(`[bench:best-available] ${line}`);
-const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-const { folder, databaseUrl, cleanups, cleanUp } = benchScaffold('best-available', WATCHDOG_MS, log);
+const scaffold = benchScaffold('best-available', WATCHDOG_MS, log);
 
 /** B's seats: the parties laid row by row, front to back, so that no two ask for the same seat. */
 function tiling(): string[][] {
@@ -88,23 +75,7 @@ function together(seats: readonly string[]): boolean {
 }
 
 async function main(): Promise<number> {
-  const cli = findTemporalCli(log);
-  const address = `127.0.0.1:${TEMPORAL_PORT}`;
-  if (await isTemporalUp(cli, address)) throw new Error(`a Temporal server already answers on ${address}; stop it first (or set BENCH_TEMPORAL_PORT)`);
-  const server = await startDevServer({ cli, port: TEMPORAL_PORT, dbFile: path.join(folder, 'temporal.sqlite'), logFile: path.join(folder, 'temporal.log') });
-  cleanups.push(() => server.stop());
-  log(`Temporal dev server on ${address}; scratch database ${new URL(databaseUrl).pathname.slice(1)}; temp folder ${folder}`);
-  await dropScratchDatabase(databaseUrl, 'bench');
-  cleanups.push(() => dropScratchDatabase(databaseUrl, 'bench'));
-  const env = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, BEST_AVAILABLE_CLAIM: claimMode };
-  const cfg = loadConfig(env);
-  await prepareDatabases(cfg, log);
-  const stack = await startBenchStack(env, API_PORT, path.join(folder, 'stack.log'));
-  cleanups.push(stack.stop);
-  const api = new ApiClient(stack.baseUrl, { maxSockets: BUYERS, timeoutMs: 60_000 });
-  cleanups.push(() => api.close());
-  const stores = connectStoresAsOwner({ cfg, max: 2 });
-  cleanups.push(() => stores.close());
+  const { stack, api, stores } = await startOwnStack(scaffold, { temporalPort: TEMPORAL_PORT, apiPort: API_PORT, maxSockets: BUYERS, env: { BEST_AVAILABLE_CLAIM: claimMode }, log });
 
   const runId = `bench-${Date.now().toString(36)}`;
   const organizer = await organizerAccount(api, resolveOptions({ baseUrl: stack.baseUrl, organizer: 'new' }), runId);
@@ -183,5 +154,5 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } finally {
-  await cleanUp();
+  await scaffold.cleanUp();
 }

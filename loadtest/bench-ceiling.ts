@@ -20,7 +20,7 @@ import { findTemporalCli, isTemporalUp, startDevServer } from '../scripts/tempor
 import { clockTicks, groupCpuMs, machineCpu, snapshot, type CpuSnapshot, type Group } from './ceiling/cpu.js';
 import { measureDirect } from './ceiling/direct-booking.js';
 import { startBenchStack } from './ceiling/stack.js';
-import { benchScaffold } from './bench-scaffold.js';
+import { benchScaffold, fixed } from './bench-scaffold.js';
 import { measureShapes } from './ceiling/temporal-shapes.js';
 import { resolveOptions } from './options.js';
 import { exitCodeOf } from './result.js';
@@ -35,7 +35,6 @@ const MEASURE_MS = 10_000;
 const WATCHDOG_MS = 15 * 60_000;
 
 const log = (line: string) => console.error(`[bench:ceiling] ${line}`);
-const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const { folder, databaseUrl, cleanups, cleanUp } = benchScaffold('ceiling', WATCHDOG_MS, log);
 
 async function main(): Promise<number> {
