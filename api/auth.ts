@@ -80,7 +80,7 @@ export function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 const EXPIRED = 'The token has expired: log in again';
-/** Tokens verified by this process and not yet expired, by their exact text. */
+/** How many verified tokens each API process remembers (least recently used forgotten first). */
 const MAX_VERIFIED_TOKENS = 10_000;
 
 export class Tokens {
