@@ -7,6 +7,11 @@ import { reservationNotifications } from './reservation-notifications.js';
 
 const CURSOR = 'main';
 const BATCH = 2000;
+/** After a wake-up, this long for the commits that caused it to arrive together. */
+const SETTLE_MS = 5;
+/** How soon rows held back by an open transaction are tried again. */
+const HELD_BACK_RETRY_MS = 20;
+
 
 interface OutboxRow {
   id: string;
@@ -25,7 +30,15 @@ export interface ProjectorConnections {
 interface BatchInput {
   rows: OutboxRow[];
   seats: Map<string, { current: { seat_id: string; status: SeatStatus; reservation_id: string | null }[]; held: number; sold: number }>;
-  reservations: { id: string; event_id: string; customer_id: string; status: ReservationStatus; quantity: number; amount_cents: number; refunded_cents: number; created_at: Date }[];
+  reservations: { id: string; event_id: string; customer_id: string; status: ReservationStatus; quantity: number; amount_cents: number; refunded_cents: number; created_at: string }[];
+  /** Outbox rows wait after these: held back by an open transaction, or beyond the batch. */
+  more: boolean;
+}
+
+/** What one batch did: outbox rows consumed, and whether rows were left waiting behind them. */
+export interface BatchResult {
+  applied: number;
+  more: boolean;
 }
 
 /**
@@ -36,14 +49,22 @@ interface BatchInput {
  * databases.
  */
 export function createProjector({ source, target }: ProjectorConnections) {
-  /** The outbox rows after the cursor, and the current state of everything they mention. */
+  /**
+   * The outbox rows after the cursor that are safe to read (committed, and no older transaction
+   * still open), the current state of everything they mention, and whether more rows wait behind
+   * them (held back, or beyond the batch): all in one snapshot.
+   */
   async function readBatch(cursor: { last_txid: string; last_outbox_id: string }): Promise<BatchInput> {
     return source.begin('isolation level repeatable read read only', async (read) => {
-      const rows = await read<OutboxRow[]>`
-        SELECT id::text, txid::text, event_id, kind, payload FROM booking.outbox
+      // In (txid, id) order the rows an open transaction holds back come after every readable one,
+      // so one more row than a batch says whether anything waits, without another statement.
+      const after = await read<(OutboxRow & { ready: boolean })[]>`
+        SELECT id::text, txid::text, event_id, kind, payload, txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
+        FROM booking.outbox
         WHERE (txid, id) > (${cursor.last_txid}::xid8, ${cursor.last_outbox_id}::bigint)
-          AND txid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY txid, id LIMIT ${BATCH}`;
+        ORDER BY txid, id LIMIT ${BATCH + 1}`;
+      const readable = after.findIndex((row) => !row.ready);
+      const rows: OutboxRow[] = after.slice(0, Math.min(BATCH, readable === -1 ? after.length : readable));
       const seatsByEvent = new Map<string, Set<string>>();
       const reservationIds = new Set<string>();
       for (const row of rows) {
@@ -57,24 +78,26 @@ export function createProjector({ source, target }: ProjectorConnections) {
       }
       const seats: BatchInput['seats'] = new Map();
       for (const [eventId, seatIds] of seatsByEvent) {
-        const current = await read<{ seat_id: string; status: SeatStatus; reservation_id: string | null }[]>`
-          SELECT seat_id, status, reservation_id FROM booking.seats WHERE event_id = ${eventId} AND seat_id = ANY(${[...seatIds]}::text[])`;
-        const [counts] = await read<{ held: number; sold: number }[]>`
-          SELECT count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
-          FROM booking.seats WHERE event_id = ${eventId}`;
-        seats.set(eventId, { current, held: counts?.held ?? 0, sold: counts?.sold ?? 0 });
+        // The event's counts on every row, and a row without a seat when none of the ids exists.
+        const found = await read<{ seat_id: string | null; status: SeatStatus | null; reservation_id: string | null; held: number; sold: number }[]>`
+          SELECT s.seat_id, s.status, s.reservation_id, c.held, c.sold
+          FROM (SELECT count(*) FILTER (WHERE status = 'held')::int AS held, count(*) FILTER (WHERE status = 'sold')::int AS sold
+                FROM booking.seats WHERE event_id = ${eventId}) c
+          LEFT JOIN booking.seats s ON s.event_id = ${eventId} AND s.seat_id = ANY(${[...seatIds]}::text[])`;
+        const current = found.flatMap((seat) => (seat.seat_id !== null && seat.status !== null ? [{ seat_id: seat.seat_id, status: seat.status, reservation_id: seat.reservation_id }] : []));
+        seats.set(eventId, { current, held: found[0]?.held ?? 0, sold: found[0]?.sold ?? 0 });
       }
       const reservations =
         reservationIds.size === 0
           ? []
           : await read<BatchInput['reservations']>`
-              SELECT id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
-      return { rows, seats, reservations };
+              SELECT id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at::text FROM booking.reservations WHERE id = ANY(${[...reservationIds]}::uuid[])`;
+      return { rows, seats, reservations, more: after.length > rows.length };
     });
   }
 
-  /** Applies one batch; returns how many outbox rows it consumed. */
-  async function applyBatch(): Promise<number> {
+  /** Applies one batch. */
+  async function applyBatch(): Promise<BatchResult> {
     return target.begin(async (tx) => {
       // One projector at a time moves the cursor; a second one waits here, then sees the new cursor.
       const [cursor] = await tx<{ last_txid: string; last_outbox_id: string }[]>`
@@ -82,9 +105,11 @@ export function createProjector({ source, target }: ProjectorConnections) {
         ON CONFLICT (name) DO UPDATE SET name = excluded.name
         RETURNING last_txid::text, last_outbox_id::text`;
       if (!cursor) throw new Error('projection cursor missing');
-      const { rows, seats, reservations } = await readBatch(cursor);
-      if (rows.length === 0) return 0;
+      const { rows, seats, reservations, more } = await readBatch(cursor);
+      if (rows.length === 0) return { applied: 0, more };
 
+      // Every message of the batch, sent by one statement at the end, in this order.
+      const messages: { channel: string; payload: string }[] = [];
       for (const [eventId, { current, held, sold }] of seats) {
         const ids = current.map((seat) => seat.seat_id);
         await tx`DELETE FROM readmodel.seat_states WHERE event_id = ${eventId} AND seat_id = ANY(${ids}::text[])`;
@@ -96,35 +121,52 @@ export function createProjector({ source, target }: ProjectorConnections) {
             FROM unnest(${taken.map((seat) => seat.seat_id)}::text[], ${taken.map((seat) => seat.status)}::text[], ${taken.map((seat) => seat.reservation_id ?? '')}::text[]) AS t(s, st, r)`;
         }
         const changes = current.map((seat) => ({ id: seat.seat_id, status: seat.status }));
-        const messages = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_SEAT_MESSAGE));
+        const count = Math.max(1, Math.ceil(changes.length / MAX_CHANGES_PER_SEAT_MESSAGE));
         const [availability] = await tx<{ version: string }[]>`
           INSERT INTO readmodel.event_availability (event_id, held, sold, version, updated_at)
-          VALUES (${eventId}, ${held}, ${sold}, ${messages}, now())
+          VALUES (${eventId}, ${held}, ${sold}, ${count}, now())
           ON CONFLICT (event_id) DO UPDATE SET held = excluded.held, sold = excluded.sold,
-            version = readmodel.event_availability.version + ${messages}, updated_at = now()
+            version = readmodel.event_availability.version + ${count}, updated_at = now()
           RETURNING version::text`;
-        const lastVersion = Number(availability?.version ?? messages);
-        for (let index = 0; index < messages; index++) {
+        const lastVersion = Number(availability?.version ?? count);
+        for (let index = 0; index < count; index++) {
           const message: SeatMessage = {
             eventId,
-            version: lastVersion - messages + 1 + index,
+            version: lastVersion - count + 1 + index,
             changes: changes.slice(index * MAX_CHANGES_PER_SEAT_MESSAGE, (index + 1) * MAX_CHANGES_PER_SEAT_MESSAGE),
             held,
             sold,
           };
-          // Delivered at commit, in commit order.
-          await tx`SELECT pg_notify(${SEAT_CHANNEL}, ${JSON.stringify(message)})`;
+          messages.push({ channel: SEAT_CHANNEL, payload: JSON.stringify(message) });
         }
       }
 
-      for (const reservation of reservations) {
+      if (reservations.length > 0) {
+        // Instants travel as text: drizzle's driver, sharing this client, sends timestamptz[] unserialised.
         await tx`
           INSERT INTO readmodel.reservation_summaries (id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at, updated_at)
-          VALUES (${reservation.id}, ${reservation.event_id}, ${reservation.customer_id}, ${reservation.status}, ${reservation.quantity}, ${reservation.amount_cents}, ${reservation.refunded_cents}, ${reservation.created_at}, now())
+          SELECT id, event_id, customer_id, status::booking.reservation_status, quantity, amount_cents, refunded_cents, created_at::timestamptz, now()
+          FROM unnest(
+            ${reservations.map((r) => r.id)}::uuid[], ${reservations.map((r) => r.event_id)}::uuid[], ${reservations.map((r) => r.customer_id)}::uuid[],
+            ${reservations.map((r) => r.status)}::text[], ${reservations.map((r) => r.quantity)}::int[], ${reservations.map((r) => r.amount_cents)}::int[],
+            ${reservations.map((r) => r.refunded_cents)}::int[], ${reservations.map((r) => r.created_at)}::text[]
+          ) AS t(id, event_id, customer_id, status, quantity, amount_cents, refunded_cents, created_at)
           ON CONFLICT (id) DO UPDATE SET status = excluded.status, quantity = excluded.quantity, refunded_cents = excluded.refunded_cents,
             created_at = excluded.created_at, updated_at = now()`;
-        const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
-        await tx`SELECT pg_notify(${RESERVATION_CHANNEL}, ${JSON.stringify(message)})`;
+        for (const reservation of reservations) {
+          const message: ReservationMessage = { id: reservation.id, eventId: reservation.event_id, customerId: reservation.customer_id, status: reservation.status };
+          messages.push({ channel: RESERVATION_CHANNEL, payload: JSON.stringify(message) });
+        }
+      }
+
+      // Delivered at commit, in commit order, and in the order of the array (a client checks seat
+      // versions one by one).
+      if (messages.length > 0) {
+        await tx`
+          SELECT count(pg_notify(channel, payload)) FROM (
+            SELECT channel, payload FROM unnest(${messages.map((m) => m.channel)}::text[], ${messages.map((m) => m.payload)}::text[]) WITH ORDINALITY AS t(channel, payload, n)
+            ORDER BY n
+          ) AS ordered`;
       }
 
       // In the cursor's transaction, keyed by reservation and status: a batch applied twice, or by
@@ -132,43 +174,31 @@ export function createProjector({ source, target }: ProjectorConnections) {
       await reservationNotifications(tx, rows);
 
       const last = rows[rows.length - 1];
-      if (!last) return 0;
+      if (!last) return { applied: 0, more };
       await tx`UPDATE readmodel.projection_cursors SET last_txid = ${last.txid}::xid8, last_outbox_id = ${last.id}::bigint WHERE name = ${CURSOR}`;
-      return rows.length;
+      return { applied: rows.length, more };
     });
   }
 
-  /** Applies batches until the outbox has nothing more to give right now. */
-  async function catchUp(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const applied = await applyBatch();
-      total += applied;
-      if (applied < BATCH) return total;
-    }
-  }
-
   /**
-   * Whether committed outbox rows wait beyond the cursor: rows held back because an older
-   * transaction (anywhere in the cluster) is still open, or not read yet.
+   * Applies batches until the outbox has nothing more to give right now; says whether rows were
+   * left waiting (held back by a transaction still open).
    */
-  async function hasPending(): Promise<boolean> {
-    const [cursor] = await target<{ last_txid: string; last_outbox_id: string }[]>`
-      SELECT last_txid::text, last_outbox_id::text FROM readmodel.projection_cursors WHERE name = ${CURSOR}`;
-    const [row] = await source<{ pending: boolean }[]>`
-      SELECT EXISTS (
-        SELECT 1 FROM booking.outbox
-        WHERE (txid, id) > (${cursor?.last_txid ?? '0'}::xid8, ${cursor?.last_outbox_id ?? '0'}::bigint)
-      ) AS pending`;
-    return row?.pending ?? false;
+  async function catchUp(): Promise<BatchResult> {
+    let applied = 0;
+    for (;;) {
+      const batch = await applyBatch();
+      applied += batch.applied;
+      if (batch.applied < BATCH) return { applied, more: batch.more };
+    }
   }
 
   /** Catches up until nothing committed is left, or throws after `timeoutMs`. */
   async function drain(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await catchUp();
-      if (!(await hasPending())) return;
+      const { more } = await catchUp();
+      if (!more) return;
       if (Date.now() > deadline) throw new Error(`projection still behind after ${timeoutMs} ms: an old transaction holds the outbox back`);
       await delay(20);
     }
@@ -176,13 +206,23 @@ export function createProjector({ source, target }: ProjectorConnections) {
 
   /**
    * Runs until stopped: wakes on NOTIFY from the booking activities, and sweeps every
-   * `sweepMs` anyway, so a lost notification only delays a change.
+   * `sweepMs` anyway, so a lost notification only delays a change. A batch begins at least
+   * `batchIntervalMs` after the one before: an idle system's change is projected within a few
+   * milliseconds, and under load each batch carries every change of its interval, for the same
+   * statements (a batch costs about the same whether it carries one booking's changes or fifty).
    */
-  function start(options: { sweepMs?: number; onError?: (error: unknown) => void; onRelisten?: () => void } = {}) {
+  function start(options: { batchIntervalMs: number; sweepMs?: number; onError?: (error: unknown) => void; onRelisten?: () => void }) {
+    const { batchIntervalMs } = options;
     let stopped = false;
-    let running: Promise<unknown> = Promise.resolve();
     let wake: (() => void) | undefined;
+    // A NOTIFY that arrives while a batch is being read or applied may be for a commit the batch did
+    // not see: the loop then goes round again instead of waiting.
+    let notified = false;
     let listenedOnce = false;
+    const onNotify = () => {
+      notified = true;
+      wake?.();
+    };
     // postgres.js re-issues LISTEN whenever its connection closes, retrying until Postgres answers;
     // NOTIFYs sent meanwhile are lost, so a re-established LISTEN catches up at once (the sweep
     // would, a little later). If Postgres is down at start the first LISTEN fails, and the same
@@ -190,24 +230,30 @@ export function createProjector({ source, target }: ProjectorConnections) {
     const onListen = () => {
       if (listenedOnce) options.onRelisten?.();
       listenedOnce = true;
-      wake?.();
+      onNotify();
     };
-    const listening = source.listen(OUTBOX_CHANNEL, () => wake?.(), onListen).catch((error: unknown) => {
+    const listening = source.listen(OUTBOX_CHANNEL, onNotify, onListen).catch((error: unknown) => {
       options.onError?.(error);
       return undefined;
     });
     const loop = (async () => {
       while (!stopped) {
-        running = catchUp().catch((error: unknown) => options.onError?.(error));
-        await running;
-        // Rows held back by an older open transaction are retried soon, not at the next sweep.
-        const heldBack = await hasPending().catch(() => false);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, heldBack ? 20 : (options.sweepMs ?? 1000)).unref();
+        const began = Date.now();
+        notified = false;
+        const { more } = await catchUp().catch((error: unknown) => {
+          options.onError?.(error);
+          return { applied: 0, more: false };
         });
+        if (!notified && !stopped) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            // Rows held back by an older open transaction are retried soon, not at the next sweep.
+            setTimeout(resolve, more ? HELD_BACK_RETRY_MS : (options.sweepMs ?? 1000)).unref();
+          });
+          wake = undefined;
+        }
         // Let the writes that triggered the wake-up settle into one batch.
-        await delay(5);
+        if (!stopped) await delay(Math.max(SETTLE_MS, began + batchIntervalMs - Date.now()));
       }
     })();
     return {
@@ -220,5 +266,5 @@ export function createProjector({ source, target }: ProjectorConnections) {
     };
   }
 
-  return { applyBatch, catchUp, drain, hasPending, start };
+  return { applyBatch, catchUp, drain, start };
 }
