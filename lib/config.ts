@@ -60,12 +60,6 @@ const envSchema = z.object({
   PAYMENTS_STATEMENT_TIMEOUT_MS: durationMs.default(15_000),
   TICKETING_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   PROJECTION_STATEMENT_TIMEOUT_MS: durationMs.default(30_000),
-  /**
-   * The projection begins a batch at most this often (0: as soon as a change is announced). Under
-   * load one batch then carries every change of the interval at the cost of one; the seat maps
-   * lag the booking store by up to this much more.
-   */
-  PROJECTION_BATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(50),
   COORDINATOR_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   NOTIFY_STATEMENT_TIMEOUT_MS: durationMs.default(10_000),
   /** The reminder activities' connection (subscriptions and notifications, shared database by default). */

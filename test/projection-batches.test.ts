@@ -5,10 +5,10 @@ import { startIsolatedStack } from './support/isolated-stack.js';
 import type { Stack } from './support/stack.js';
 
 /**
- * What a projection batch costs in SQL statements, whatever it carries: under load one batch takes
- * every change of its interval (PROJECTION_BATCH_INTERVAL_MS), which pays only if nothing in it is
- * sent once per booking (docs/performance.md, "Lever: projection batches"). On databases of its own
- * with no projection running, so that the batches counted here are the only ones.
+ * What a projection batch costs in SQL statements, whatever it carries: under load a batch carries
+ * the changes of several bookings, and nothing in it is sent once per booking (docs/performance.md,
+ * "Lever: projection batches"). On databases of its own with no projection running, so that the
+ * batches counted here are the only ones.
  */
 let stack: Stack;
 let organizer: { token: string };

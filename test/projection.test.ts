@@ -2,7 +2,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectServiceToStores } from '../db/client.js';
-import { config } from '../lib/config.js';
 import { createProjector } from '../worker/projector.js';
 import { bookedSeats, bookingBurst, readModelVersion, sortedRecord, type BurstEvents } from './support/bookings.js';
 import { LiveClient } from './support/live-client.js';
@@ -32,7 +31,7 @@ interface RunningProjection {
 /** A projection loop in this process, on connections of its own. */
 function startProjection(): RunningProjection {
   const database = connectServiceToStores('projection', ['shared', 'booking'], { max: 2 });
-  const loop = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({ batchIntervalMs: config().PROJECTION_BATCH_INTERVAL_MS, sweepMs: 50, onError: () => {} });
+  const loop = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({ sweepMs: 50, onError: () => {} });
   const projection = {
     async stop() {
       running.delete(projection);

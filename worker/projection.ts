@@ -5,11 +5,10 @@ import { createProjector } from './projector.js';
 
 /** The projection process: booking outbox → read model + change notifications for WebSockets. */
 const logger = createLogger('projection');
-const cfg = config();
+config();
 // The read model lives in the shared database; the outbox it follows, in the booking store.
 const database = connectServiceToStores('projection', ['shared', 'booking'], { max: 3 });
 const projection = createProjector({ source: database.of('booking').sql, target: database.of('shared').sql }).start({
-  batchIntervalMs: cfg.PROJECTION_BATCH_INTERVAL_MS,
   onError: (error) => logger.error({ err: error }, 'projection batch failed; will retry'),
   onRelisten: () => logger.warn('projection: LISTEN re-established; catching up'),
 });

@@ -9,8 +9,8 @@ const CURSOR = 'main';
 const BATCH = 2000;
 /** After a wake-up, this long for the commits that caused it to arrive together. */
 const SETTLE_MS = 5;
-/** How soon rows held back by an open transaction are tried again. */
-const HELD_BACK_RETRY_MS = 20;
+/** How soon a failed batch, or rows held back by an open transaction, are tried again. */
+const RETRY_SOON_MS = 20;
 
 
 interface OutboxRow {
@@ -206,13 +206,9 @@ export function createProjector({ source, target }: ProjectorConnections) {
 
   /**
    * Runs until stopped: wakes on NOTIFY from the booking activities, and sweeps every
-   * `sweepMs` anyway, so a lost notification only delays a change. A batch begins at least
-   * `batchIntervalMs` after the one before: an idle system's change is projected within a few
-   * milliseconds, and under load each batch carries every change of its interval, for the same
-   * statements (a batch costs about the same whether it carries one booking's changes or fifty).
+   * `sweepMs` anyway, so a lost notification only delays a change.
    */
-  function start(options: { batchIntervalMs: number; sweepMs?: number; onError?: (error: unknown) => void; onRelisten?: () => void }) {
-    const { batchIntervalMs } = options;
+  function start(options: { sweepMs?: number; onError?: (error: unknown) => void; onRelisten?: () => void } = {}) {
     let stopped = false;
     let wake: (() => void) | undefined;
     // A NOTIFY that arrives while a batch is being read or applied may be for a commit the batch did
@@ -238,22 +234,22 @@ export function createProjector({ source, target }: ProjectorConnections) {
     });
     const loop = (async () => {
       while (!stopped) {
-        const began = Date.now();
         notified = false;
-        const { more } = await catchUp().catch((error: unknown) => {
+        const batch = await catchUp().catch((error: unknown) => {
           options.onError?.(error);
-          return { applied: 0, more: false };
+          return undefined;
         });
-        if (!notified && !stopped) {
+        // A failed batch is tried again soon, and never at once, however many NOTIFYs come meanwhile.
+        if ((batch === undefined || !notified) && !stopped) {
           await new Promise<void>((resolve) => {
             wake = resolve;
             // Rows held back by an older open transaction are retried soon, not at the next sweep.
-            setTimeout(resolve, more ? HELD_BACK_RETRY_MS : (options.sweepMs ?? 1000)).unref();
+            setTimeout(resolve, batch === undefined || batch.more ? RETRY_SOON_MS : (options.sweepMs ?? 1000)).unref();
           });
           wake = undefined;
         }
         // Let the writes that triggered the wake-up settle into one batch.
-        if (!stopped) await delay(Math.max(SETTLE_MS, began + batchIntervalMs - Date.now()));
+        if (!stopped) await delay(SETTLE_MS);
       }
     })();
     return {

@@ -112,7 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!options.withoutWorker) await startWorker();
 
   const projector = createProjector({ source: projectionDb.of('booking').sql, target: projectionDb.of('shared').sql });
-  const projection = options.withoutProjection ? undefined : projector.start({ batchIntervalMs: cfg.PROJECTION_BATCH_INTERVAL_MS, sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
+  const projection = options.withoutProjection ? undefined : projector.start({ sweepMs: options.projectionSweepMs ?? 100, onError: (error) => logger.error({ err: error }, 'projection failed') });
 
   const tokens = new Tokens(cfg.JWT_SECRET, cfg.JWT_TTL_SECONDS);
   const { app, routes, events } = createApp({ config: cfg, db: apiDb.of('shared').db, stores: { booking: apiDb.of('booking').db, ticketing: apiDb.of('ticketing').db }, paymentVault: createPaymentVault(apiDb.of('payments').db), workflows: new ReservationClient(temporal, cfg), tokens, metrics: createMetrics(), logger });
