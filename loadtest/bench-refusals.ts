@@ -18,7 +18,7 @@ import type { Reservation } from '../api/contract/index.js';
 import { storeSqls } from '../db/client.js';
 import { checkInvariants } from '../db/invariants.js';
 import { benchScaffold, fixed, median, startOwnStack } from './bench-scaffold.js';
-import { groupCpuMs, snapshot } from './ceiling/cpu.js';
+import { groupCpuMs, machineCpu, snapshot } from './ceiling/cpu.js';
 import { resolveOptions } from './options.js';
 import { createEvent, organizerAccount, provisionCustomers } from './setup.js';
 import { latencyStats } from './stats.js';
@@ -42,6 +42,10 @@ interface Window {
   p99Ms: number;
   apiMs: number;
   postgresMs: number;
+  /** This process: the 80 callers' side of each request. */
+  clientMs: number;
+  machineMs: number;
+  busyShare: number;
 }
 
 async function main(): Promise<number> {
@@ -89,9 +93,12 @@ async function main(): Promise<number> {
       p99Ms: stats.p99Ms,
       apiMs: groupCpuMs(before, after, { tree: stack.pids.api }) / done.length,
       postgresMs: groupCpuMs(before, after, { comm: 'postgres' }) / done.length,
+      clientMs: groupCpuMs(before, after, { only: process.pid }) / done.length,
+      machineMs: machineCpu(before, after).busyMs / done.length,
+      busyShare: machineCpu(before, after).utilisation,
     };
     windows.push(window);
-    log(`window ${round}: ${window.refusals} answers (${fixed(window.perSecond, 0)}/s), p50 ${fixed(window.p50Ms, 0)} ms, p99 ${fixed(window.p99Ms, 0)} ms; CPU a refusal: API ${fixed(window.apiMs, 3)} ms, Postgres ${fixed(window.postgresMs, 3)} ms`);
+    log(`window ${round}: ${window.refusals} answers (${fixed(window.perSecond, 0)}/s), p50 ${fixed(window.p50Ms, 0)} ms, p99 ${fixed(window.p99Ms, 0)} ms; CPU a refusal: API ${fixed(window.apiMs, 3)} ms, Postgres ${fixed(window.postgresMs, 3)} ms, load client ${fixed(window.clientMs, 3)} ms, machine ${fixed(window.machineMs, 3)} ms (${fixed(window.busyShare * 100, 0)}% of all cores busy)`);
   }
   stopping = true;
   await Promise.all(callers);
@@ -105,11 +112,11 @@ async function main(): Promise<number> {
       '',
       `bench:refusals — ${new Date().toISOString()}, ${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} at the end`,
       `${CALLERS} customers asking for 2 seats someone has booked, in a closed loop; ${ROUNDS} windows of ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s unmeasured.`,
-      '| window | refusals | refusals/s | p50 ms | p99 ms | API CPU ms a refusal | Postgres CPU ms a refusal |',
+      '| window | refusals | refusals/s | p50 ms | p99 ms | CPU ms a refusal: API / Postgres / load client / machine | cores busy |',
       '| --- | --- | --- | --- | --- | --- | --- |',
-      ...windows.map((w, i) => `| ${i + 1} | ${w.refusals} | ${fixed(w.perSecond, 0)} | ${fixed(w.p50Ms, 0)} | ${fixed(w.p99Ms, 0)} | ${fixed(w.apiMs, 3)} | ${fixed(w.postgresMs, 3)} |`),
+      ...windows.map((w, i) => `| ${i + 1} | ${w.refusals} | ${fixed(w.perSecond, 0)} | ${fixed(w.p50Ms, 0)} | ${fixed(w.p99Ms, 0)} | ${fixed(w.apiMs, 3)} / ${fixed(w.postgresMs, 3)} / ${fixed(w.clientMs, 3)} / ${fixed(w.machineMs, 3)} | ${fixed(w.busyShare * 100, 0)}% |`),
       '',
-      `medians: ${fixed(median(windows.map((w) => w.perSecond)), 0)} refusals/s, p50 ${fixed(median(windows.map((w) => w.p50Ms)), 0)} ms, API ${fixed(median(windows.map((w) => w.apiMs)), 3)} ms and Postgres ${fixed(median(windows.map((w) => w.postgresMs)), 3)} ms of CPU a refusal`,
+      `medians: ${fixed(median(windows.map((w) => w.perSecond)), 0)} refusals/s, p50 ${fixed(median(windows.map((w) => w.p50Ms)), 0)} ms, CPU a refusal: API ${fixed(median(windows.map((w) => w.apiMs)), 3)} ms, Postgres ${fixed(median(windows.map((w) => w.postgresMs)), 3)} ms, load client ${fixed(median(windows.map((w) => w.clientMs)), 3)} ms, machine ${fixed(median(windows.map((w) => w.machineMs)), 3)} ms`,
       `answers: ${[...answers.entries()].map(([key, n]) => `${key} × ${n}`).join(', ')}${onlyRefusals ? '' : ' — NOT all 409 seats_unavailable'}`,
       `the room: ${reservations[0]?.n ?? 0} reservation(s)${oneBooking ? '' : ' — expected exactly 1'}; invariants ${violations.length === 0 ? 'hold' : `${violations.length} VIOLATED: ${violations.map((v) => `${v.rule}: ${v.detail}`).join('; ')}`}`,
     ].join('\n'),
