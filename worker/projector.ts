@@ -12,7 +12,6 @@ const SETTLE_MS = 5;
 /** How soon a failed batch, or rows held back by an open transaction, are tried again. */
 const RETRY_SOON_MS = 20;
 
-
 interface OutboxRow {
   id: string;
   txid: string;
