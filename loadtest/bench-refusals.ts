@@ -5,8 +5,9 @@
  * 12 × 10 room; then 80 others ask for those same seats in a closed loop (each asks again the
  * moment it is refused, with a fresh Idempotency-Key as the load script and the page send one), 2 s
  * unmeasured, then a 10 s window. Prints refusals a second, their p50 and
- * p99, and the CPU of the API process and of Postgres (every `postgres` process) a refusal, from
- * /proc; BENCH_ROUNDS windows (3) one after the other, and their medians. Exits 1 unless every
+ * p99, and the CPU a refusal of the API process, of Postgres (every `postgres` process), of this
+ * process (the callers) and of the whole machine, from /proc; BENCH_ROUNDS windows (3) one after
+ * the other, and their medians. Exits 1 unless every
  * answer was 409 `seats_unavailable` and the room still holds exactly the one booking.
  * The booking-attempt limit is raised for the run, so that every refusal pays its counter but none is
  * a 429. The machine is shared: compare runs of one sitting (see docs/performance.md).
@@ -86,6 +87,7 @@ async function main(): Promise<number> {
     const elapsedS = (performance.now() - started) / 1000;
     const done = latencies;
     const stats = latencyStats(done);
+    const machine = machineCpu(before, after);
     const window = {
       refusals: done.length,
       perSecond: done.length / elapsedS,
@@ -94,8 +96,8 @@ async function main(): Promise<number> {
       apiMs: groupCpuMs(before, after, { tree: stack.pids.api }) / done.length,
       postgresMs: groupCpuMs(before, after, { comm: 'postgres' }) / done.length,
       clientMs: groupCpuMs(before, after, { only: process.pid }) / done.length,
-      machineMs: machineCpu(before, after).busyMs / done.length,
-      busyShare: machineCpu(before, after).utilisation,
+      machineMs: machine.busyMs / done.length,
+      busyShare: machine.utilisation,
     };
     windows.push(window);
     log(`window ${round}: ${window.refusals} answers (${fixed(window.perSecond, 0)}/s), p50 ${fixed(window.p50Ms, 0)} ms, p99 ${fixed(window.p99Ms, 0)} ms; CPU a refusal: API ${fixed(window.apiMs, 3)} ms, Postgres ${fixed(window.postgresMs, 3)} ms, load client ${fixed(window.clientMs, 3)} ms, machine ${fixed(window.machineMs, 3)} ms (${fixed(window.busyShare * 100, 0)}% of all cores busy)`);

@@ -6,6 +6,9 @@ import { DomainError } from '../../errors.js';
 import type { ReservationQueries } from './queries.js';
 import type { InFlight, SeatsInFlight } from './seats-in-flight.js';
 
+/** 409 seats_unavailable, naming the seats taken. */
+const seatsUnavailable = (seats: readonly string[]) => new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
+
 /**
  * A lost race for a seat should cost a read, not a workflow: seats another reservation already has
  * pending, held or sold in the booking store (written by the seat-lock's own transaction, so a hold
@@ -15,8 +18,6 @@ import type { InFlight, SeatsInFlight } from './seats-in-flight.js';
  * double sale. Named seats another request is trying right now (./seats-in-flight.ts) are refused
  * too: the race is lost before the winner's workflow has even run.
  */
-const seatsUnavailable = (seats: readonly string[]) => new DomainError(Failure.SeatsUnavailable, `${failures.SeatsUnavailable.message}: ${seats.join(', ')}`, { seats });
-
 export function failFast(db: Database, queries: Pick<ReservationQueries, 'byId' | 'seatsTakenByOthers'>, inFlight: SeatsInFlight) {
   /** A repeated Idempotency-Key must get its reservation's own answer, whatever the seats show now. */
   const alreadyStarted = async (reservationId: string): Promise<boolean> => (await queries.byId(reservationId)) !== undefined;
